@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that smacert's build and tests need, and only
+# those that are missing. Safe to run again: it does nothing when all are there.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds the benchmark peers)
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache clang-format
+  # libraries (docs/architecture.md says what each is for)
+  libssl-dev libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libexpected-dev libpcsclite-dev
+  # tests
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # peers that check our output in tests
+  openssl sqlite3 gnutls-bin libnss3-tools
+  pcscd vsmartcard-vpcd opensc pcsc-tools
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(nginx-light wrk)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,105 @@
+// The Store: the only part of smacert that speaks SQL (Boulder's storage
+// authority pattern). Every read and write happens inside a Transaction;
+// a Transaction that is destroyed without commit() rolls back.
+//
+// SQL is kept portable (no SQLite-only syntax in migrations beyond what
+// PostgreSQL also takes) so that a PgStore can implement the same interface.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "store/records.h"
+
+namespace smacert::store {
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;  // rolls back unless committed
+  virtual Status commit() = 0;
+
+  // Holders and cards
+  virtual Status insert_holder(const HolderRecord& h) = 0;
+  virtual Status update_holder(const HolderRecord& h) = 0;
+  virtual Result<std::optional<HolderRecord>> find_holder(const std::string& id) = 0;
+  virtual Status insert_card(const CardRecord& c) = 0;
+  virtual Status set_card_status(const std::string& id, const std::string& status) = 0;
+  virtual Result<std::optional<CardRecord>> find_card(const std::string& id) = 0;
+
+  // Devices
+  virtual Status insert_device(const DeviceRecord& d) = 0;
+  virtual Status update_device(const DeviceRecord& d) = 0;
+  virtual Result<std::optional<DeviceRecord>> find_device(const std::string& id) = 0;
+
+  // Certificates. Persist before sign: reserve_serial() inserts a row with an
+  // empty DER, so a serial can never be handed out twice; store_issued()
+  // fills it in. Serial uniqueness is a constraint of the table.
+  virtual Status reserve_serial(const CertificateRecord& c) = 0;  // Errc::conflict if taken
+  virtual Status store_issued(const CertificateRecord& c) = 0;
+  // The status change and its new pre-signed OCSP response, together.
+  virtual Status set_certificate_status(const std::string& serial, const std::string& status,
+                                        int reason, long long at, const Bytes& ocsp_response,
+                                        long long ocsp_next_update) = 0;
+  // Refresh of a pre-signed response whose status did not change.
+  virtual Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
+                                   long long ocsp_next_update) = 0;
+  virtual Result<std::optional<CertificateRecord>> find_certificate(const std::string& serial) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificates_of_holder(const std::string& holder_id) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificates_of_device(const std::string& device_id) = 0;
+  // For the CRL: every revoked or suspended certificate of one CA ("sign"/"auth").
+  virtual Result<std::vector<CertificateRecord>> revoked_certificates(const std::string& ca) = 0;
+  // For the OCSP responder's bulk load: (serial, ca, response, next_update) of
+  // every certificate that has a response; der and payload columns not read.
+  virtual Result<std::vector<CertificateRecord>> ocsp_responses(const std::string& ca) = 0;
+  // Responses whose next_update is before `before`, for the refresher.
+  virtual Result<std::vector<CertificateRecord>> ocsp_responses_expiring(long long before,
+                                                                         int limit) = 0;
+
+  // Applications
+  virtual Status insert_application(const ApplicationRecord& a) = 0;  // conflict on idempotency key
+  virtual Status update_application(const ApplicationRecord& a) = 0;
+  virtual Result<std::optional<ApplicationRecord>> find_application(const std::string& id) = 0;
+  virtual Result<std::optional<ApplicationRecord>> find_application_by_idempotency_key(
+      const std::string& key) = 0;
+  virtual Result<std::vector<ApplicationRecord>> applications_waiting(long long ready_before) = 0;
+
+  // Challenges: single use. consume_challenge() marks it used and returns it
+  // only if it exists, is unused, matches `purpose` and has not expired at `now`.
+  virtual Status insert_challenge(const ChallengeRecord& c) = 0;
+  virtual Result<ChallengeRecord> consume_challenge(const std::string& nonce,
+                                                    const std::string& purpose, long long now) = 0;
+  virtual Status delete_expired_challenges(long long now) = 0;
+
+  // Event outbox (push channel)
+  virtual Result<std::int64_t> enqueue_event(const EventRecord& e) = 0;  // returns seq
+  virtual Result<std::vector<EventRecord>> events_after(const std::string& device_id,
+                                                        std::int64_t after_seq, int limit) = 0;
+  virtual Status ack_events(const std::string& device_id, std::int64_t up_to_seq, long long at) = 0;
+
+  // Audit log, hash-chained: append() computes prev_hash and hash itself.
+  virtual Result<AuditEntry> append_audit(const AuditEntry& e) = 0;
+  virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
+
+  // CRL numbers: strictly increasing per CA (RFC 5280 5.2.3).
+  virtual Result<std::int64_t> next_crl_number(const std::string& ca) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+  virtual int schema_version() const = 0;
+};
+
+// The audit hash of an entry: hex SHA-256 over prev_hash, seq, at, actor,
+// action, subject and details, each length-prefixed. Shared by every Store
+// implementation and by verify_audit_chain().
+std::string audit_hash(const AuditEntry& e);
+
+// Walks the whole log; Errc::verification names the first entry that breaks the chain.
+Status verify_audit_chain(Store& store);
+
+}  // namespace smacert::store
