@@ -37,7 +37,9 @@ class ManualClock final : public Clock {
 inline long long to_unix(TimePoint t) {
   return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix(long long s) { return TimePoint(Seconds(s)); }
+inline TimePoint from_unix(long long s) {
+  return TimePoint(Seconds(s));
+}
 
 // RFC 3339 in UTC with a trailing Z, e.g. 2026-11-25T12:00:00Z.
 std::string to_rfc3339(TimePoint t);

@@ -90,15 +90,24 @@ Result<Bytes> hex_decode(std::string_view text) {
   out.reserve(text.size() / 2);
   for (std::size_t i = 0; i < text.size(); i += 2) {
     int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0) return fail(Errc::malformed, "hex text holds a character that is not a hex digit");
+    if (hi < 0 || lo < 0)
+      return fail(Errc::malformed, "hex text holds a character that is not a hex digit");
     out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
   }
   return out;
 }
 
-std::string base64_encode(ByteView data) { return b64_encode(data, kB64, true); }
-Result<Bytes> base64_decode(std::string_view text) { return b64_decode(text, true, false); }
-std::string base64url_encode(ByteView data) { return b64_encode(data, kB64Url, false); }
-Result<Bytes> base64url_decode(std::string_view text) { return b64_decode(text, true, true); }
+std::string base64_encode(ByteView data) {
+  return b64_encode(data, kB64, true);
+}
+Result<Bytes> base64_decode(std::string_view text) {
+  return b64_decode(text, true, false);
+}
+std::string base64url_encode(ByteView data) {
+  return b64_encode(data, kB64Url, false);
+}
+Result<Bytes> base64url_decode(std::string_view text) {
+  return b64_decode(text, true, true);
+}
 
 }  // namespace smacert

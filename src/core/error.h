@@ -44,13 +44,15 @@ using Status = Result<void>;
 inline tl::unexpected<Error> fail(Errc code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
 }
-inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> fail(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
 }  // namespace smacert
 
 // Propagates an error from an expression returning Result<T>; yields nothing.
-#define SMACERT_TRY_STATUS(expr)                                        \
-  do {                                                                  \
-    if (auto smacert_status_ = (expr); !smacert_status_)                \
+#define SMACERT_TRY_STATUS(expr)                                          \
+  do {                                                                    \
+    if (auto smacert_status_ = (expr); !smacert_status_)                  \
       return ::tl::unexpected<::smacert::Error>(smacert_status_.error()); \
   } while (0)

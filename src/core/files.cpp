@@ -39,7 +39,8 @@ Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_size)
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_size)
-      return fail(Errc::too_large, path.string() + " is larger than " + std::to_string(max_size) + " bytes");
+      return fail(Errc::too_large,
+                  path.string() + " is larger than " + std::to_string(max_size) + " bytes");
     out.insert(out.end(), buf, buf + n);
   }
   return out;

@@ -7,8 +7,12 @@
 
 namespace smacert::pki {
 
-void free_x509_stack(STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); }
-X509StackPtr new_x509_stack() { return X509StackPtr(sk_X509_new_null()); }
+void free_x509_stack(STACK_OF(X509) * s) {
+  sk_X509_pop_free(s, X509_free);
+}
+X509StackPtr new_x509_stack() {
+  return X509StackPtr(sk_X509_new_null());
+}
 
 Error openssl_error(Errc code, std::string_view doing) {
   std::string text(doing);
@@ -72,9 +76,15 @@ Result<X509CrlPtr> parse_crl(ByteView der, std::size_t max_size) {
   return parse_der<X509CrlPtr>(der, max_size, d2i_X509_CRL, "CRL");
 }
 
-Bytes to_der(const X509* cert) { return encode_der(cert, i2d_X509); }
-Bytes to_der(const X509_REQ* req) { return encode_der(req, i2d_X509_REQ); }
-Bytes to_der(const X509_CRL* crl) { return encode_der(crl, i2d_X509_CRL); }
+Bytes to_der(const X509* cert) {
+  return encode_der(cert, i2d_X509);
+}
+Bytes to_der(const X509_REQ* req) {
+  return encode_der(req, i2d_X509_REQ);
+}
+Bytes to_der(const X509_CRL* crl) {
+  return encode_der(crl, i2d_X509_CRL);
+}
 
 std::string to_pem(const X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -51,7 +51,7 @@ using CertPoliciesPtr = OsslPtr<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>;
 using AuthorityInfoAccessPtr = OsslPtr<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
 using CrlDistPointsPtr = OsslPtr<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 
-void free_x509_stack(STACK_OF(X509)* s);
+void free_x509_stack(STACK_OF(X509) * s);
 using X509StackPtr = OsslPtr<STACK_OF(X509), free_x509_stack>;
 X509StackPtr new_x509_stack();
 

@@ -1,0 +1,281 @@
+#include "pki/ocsp.h"
+
+#include <mutex>
+
+#include "core/encoding.h"
+
+namespace smacert::pki {
+namespace {
+
+Bytes digest_name(const X509* cert, const EVP_MD* md) {
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned len = 0;
+  X509_NAME_digest(X509_get_subject_name(cert), md, out.data(), &len);
+  out.resize(len);
+  return out;
+}
+
+Bytes digest_key(const X509* cert, const EVP_MD* md) {
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned len = 0;
+  X509_pubkey_digest(cert, md, out.data(), &len);
+  out.resize(len);
+  return out;
+}
+
+Bytes asn1_bytes(const ASN1_STRING* s) {
+  return Bytes(ASN1_STRING_get0_data(s), ASN1_STRING_get0_data(s) + ASN1_STRING_length(s));
+}
+
+std::string map_key(ByteView serial) {
+  return std::string(as_chars(serial));
+}
+
+Result<Asn1IntegerPtr> serial_integer(ByteView serial) {
+  BignumPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
+  Asn1IntegerPtr i(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!i) return fail(openssl_error(Errc::crypto, "encoding a serial"));
+  return i;
+}
+
+}  // namespace
+
+Result<Bytes> serial_bytes(std::string_view hex) {
+  auto i = serial_from_hex(hex);
+  if (!i) return fail(i.error());
+  BignumPtr bn(ASN1_INTEGER_to_BN(i->get(), nullptr));
+  Bytes out(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), out.data());
+  return out;
+}
+
+Result<OcspQuery> parse_ocsp_request(ByteView der) {
+  if (der.empty()) return fail(Errc::malformed, "the OCSP request is empty");
+  if (der.size() > kMaxOcspRequest)
+    return fail(Errc::too_large,
+                "the OCSP request is larger than " + std::to_string(kMaxOcspRequest) + " bytes");
+  const unsigned char* p = der.data();
+  OcspRequestPtr req(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
+  if (!req) return fail(openssl_error(Errc::malformed, "the OCSP request is not valid DER"));
+  if (p != der.data() + der.size())
+    return fail(Errc::malformed, "the OCSP request has trailing bytes");
+  // RFC 5019 2.1.1: "OCSPRequests conformant to this profile MUST include only one Request".
+  if (OCSP_request_onereq_count(req.get()) != 1)
+    return fail(Errc::malformed, "the OCSP request must hold exactly one certificate");
+  OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), 0));
+  ASN1_OCTET_STRING *name_hash = nullptr, *key_hash = nullptr;
+  ASN1_OBJECT* md = nullptr;
+  ASN1_INTEGER* serial = nullptr;
+  if (!OCSP_id_get0_info(&name_hash, &md, &key_hash, &serial, id))
+    return fail(Errc::malformed, "the OCSP request's CertID is incomplete");
+  OcspQuery q;
+  int nid = OBJ_obj2nid(md);
+  if (nid == NID_sha1)
+    q.hash = OcspQuery::Hash::sha1;
+  else if (nid == NID_sha256)
+    q.hash = OcspQuery::Hash::sha256;
+  else
+    return fail(Errc::malformed,
+                "the OCSP request's CertID uses a hash other than SHA-1 or SHA-256");
+  q.issuer_name_hash = asn1_bytes(name_hash);
+  q.issuer_key_hash = asn1_bytes(key_hash);
+  if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER)
+    return fail(Errc::malformed, "the OCSP request's serial is negative");
+  BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) return fail(Errc::malformed, "the OCSP request's serial is not an integer");
+  q.serial.resize(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), q.serial.data());
+  return q;
+}
+
+Bytes ocsp_error_response(int response_status) {
+  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED } with no responseBytes.
+  return Bytes{0x30, 0x03, 0x0a, 0x01, static_cast<std::uint8_t>(response_status)};
+}
+
+OcspSigner::OcspSigner(const CertificateAuthority& ca) : ca_(ca) {}
+
+Result<Bytes> OcspSigner::sign(ByteView serial, const CertStatus& status, TimePoint this_update,
+                               TimePoint next_update, OcspQuery::Hash hash) const {
+  auto serial_int = serial_integer(serial);
+  if (!serial_int) return fail(serial_int.error());
+  X509* issuer = ca_.certificate();
+  OcspCertIdPtr id(OCSP_cert_id_new(hash == OcspQuery::Hash::sha1 ? EVP_sha1() : EVP_sha256(),
+                                    X509_get_subject_name(issuer), X509_get0_pubkey_bitstr(issuer),
+                                    serial_int->get()));
+  if (!id) return fail(openssl_error(Errc::crypto, "building an OCSP CertID"));
+  OcspBasicPtr basic(OCSP_BASICRESP_new());
+  Asn1TimePtr thisupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(this_update))));
+  Asn1TimePtr nextupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(next_update))));
+  int st = V_OCSP_CERTSTATUS_GOOD, reason = -1;
+  Asn1TimePtr revtime;
+  if (auto* r = std::get_if<Revoked>(&status)) {
+    st = V_OCSP_CERTSTATUS_REVOKED;
+    reason = static_cast<int>(r->reason);
+    revtime.reset(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(r->at))));
+  } else if (std::holds_alternative<Unknown>(status)) {
+    st = V_OCSP_CERTSTATUS_UNKNOWN;
+  }
+  if (!OCSP_basic_add1_status(basic.get(), id.get(), st, reason, revtime.get(), thisupd.get(),
+                              nextupd.get()))
+    return fail(openssl_error(Errc::crypto, "adding an OCSP single response"));
+  // RFC 5019 2.2.2: byKey responder id; the delegated signer's certificate
+  // rides along so clients can check it chains to the CA.
+  if (!OCSP_basic_sign(basic.get(), ca_.ocsp_certificate(), ca_.ocsp_key(), EVP_sha256(), nullptr,
+                       OCSP_RESPID_KEY))
+    return fail(openssl_error(Errc::crypto, "signing an OCSP response"));
+  OcspResponsePtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  if (!resp) return fail(openssl_error(Errc::crypto, "wrapping an OCSP response"));
+  int len = i2d_OCSP_RESPONSE(resp.get(), nullptr);
+  Bytes out(static_cast<std::size_t>(len));
+  unsigned char* p = out.data();
+  i2d_OCSP_RESPONSE(resp.get(), &p);
+  return out;
+}
+
+OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
+    : clock_(clock),
+      malformed_(
+          std::make_shared<Bytes>(ocsp_error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST))),
+      unauthorized_(
+          std::make_shared<Bytes>(ocsp_error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED))),
+      internal_error_(
+          std::make_shared<Bytes>(ocsp_error_response(OCSP_RESPONSE_STATUS_INTERNALERROR))) {
+  for (auto* ca : {authorities.sign.get(), authorities.auth.get()}) {
+    X509* c = ca->certificate();
+    issuers_.push_back(Issuer{ca->kind(), digest_name(c, EVP_sha1()), digest_key(c, EVP_sha1()),
+                              digest_name(c, EVP_sha256()), digest_key(c, EVP_sha256()),
+                              OcspSigner(*ca)});
+  }
+}
+
+const OcspResponder::Issuer* OcspResponder::match_issuer(const OcspQuery& q) const {
+  for (const auto& i : issuers_) {
+    bool sha1 = q.hash == OcspQuery::Hash::sha1;
+    if (q.issuer_name_hash == (sha1 ? i.sha1_name : i.sha256_name) &&
+        q.issuer_key_hash == (sha1 ? i.sha1_key : i.sha256_key))
+      return &i;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const Bytes> OcspResponder::respond(ByteView request) const {
+  auto q = parse_ocsp_request(request);
+  if (!q) return malformed_;
+  const Issuer* issuer = match_issuer(*q);
+  if (issuer == nullptr) return unauthorized_;
+  auto entry = find(issuer->kind, q->serial);
+  if (entry && q->hash == OcspQuery::Hash::sha1)
+    return std::shared_ptr<const Bytes>(entry, &entry->response);  // the fast path
+  // A serial we never issued, or a SHA-256 CertID: sign now for this request.
+  auto now = clock_.now();
+  CertStatus status = entry ? entry->status : CertStatus{Unknown{}};
+  auto next = entry ? entry->next_update : now + issuer->signer.ca().config().ocsp_validity;
+  auto signed_bytes = issuer->signer.sign(q->serial, status, now, next, q->hash);
+  if (!signed_bytes) return internal_error_;
+  return std::make_shared<const Bytes>(std::move(*signed_bytes));
+}
+
+void OcspResponder::put(CaKind ca, ByteView serial, std::shared_ptr<const OcspEntry> entry) {
+  std::unique_lock lock(mutex_);
+  map_of(ca)[map_key(serial)] = std::move(entry);
+}
+
+std::shared_ptr<const OcspEntry> OcspResponder::find(CaKind ca, ByteView serial) const {
+  std::shared_lock lock(mutex_);
+  const Map& m = map_of(ca);
+  auto it = m.find(map_key(serial));
+  return it == m.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const OcspEntry>> OcspResponder::sign_entry(CaKind ca, ByteView serial,
+                                                                   const CertStatus& status) const {
+  for (const auto& i : issuers_) {
+    if (i.kind != ca) continue;
+    auto now = clock_.now();
+    auto next = now + i.signer.ca().config().ocsp_validity;
+    auto bytes = i.signer.sign(serial, status, now, next);
+    if (!bytes) return fail(bytes.error());
+    return std::make_shared<const OcspEntry>(OcspEntry{std::move(*bytes), status, next});
+  }
+  return fail(Errc::internal, "no OCSP signer for that CA");
+}
+
+std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin) {
+  auto horizon = clock_.now() + margin;
+  std::vector<std::pair<CaKind, std::string>> due;
+  {
+    std::shared_lock lock(mutex_);
+    for (CaKind ca : {CaKind::sign, CaKind::auth})
+      for (const auto& [serial, entry] : map_of(ca))
+        if (entry->next_update < horizon) due.emplace_back(ca, serial);
+  }
+  std::vector<Refreshed> out;
+  for (auto& [ca, serial] : due) {
+    auto old = find(ca, as_bytes(serial));
+    if (!old) continue;
+    auto fresh = sign_entry(ca, as_bytes(serial), old->status);
+    if (!fresh) continue;  // keep serving the old one; the next round retries
+    {
+      std::unique_lock lock(mutex_);
+      auto& slot = map_of(ca)[serial];
+      if (slot != old) continue;  // a status change won the race; it is newer
+      slot = *fresh;
+    }
+    out.push_back(Refreshed{ca, hex_encode(as_bytes(serial)), *fresh});
+  }
+  return out;
+}
+
+std::size_t OcspResponder::size() const {
+  std::shared_lock lock(mutex_);
+  return sign_map_.size() + auth_map_.size();
+}
+
+Result<CertStatus> check_ocsp_response(ByteView response, const X509* cert, const X509* issuer,
+                                       TimePoint at) {
+  if (response.size() > kMaxDerSize) return fail(Errc::too_large, "the OCSP response is too large");
+  const unsigned char* p = response.data();
+  OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(response.size())));
+  if (!resp) return fail(openssl_error(Errc::malformed, "the OCSP response is not valid DER"));
+  int rs = OCSP_response_status(resp.get());
+  if (rs != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+    return fail(Errc::verification,
+                std::string("the OCSP responder answered ") + OCSP_response_status_str(rs));
+  OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()));
+  if (!basic)
+    return fail(openssl_error(Errc::malformed, "the OCSP response has no basic response"));
+  X509StorePtr store(X509_STORE_new());
+  X509_STORE_add_cert(store.get(), const_cast<X509*>(issuer));
+  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store.get()), static_cast<time_t>(to_unix(at)));
+  auto certs = new_x509_stack();
+  X509_up_ref(const_cast<X509*>(issuer));
+  sk_X509_push(certs.get(), const_cast<X509*>(issuer));
+  // RFC 6960 4.2.2.2: signed by the CA itself or by a certificate it issued
+  // for id-kp-OCSPSigning; OpenSSL's check enforces exactly that.
+  if (OCSP_basic_verify(basic.get(), certs.get(), store.get(), 0) <= 0)
+    return fail(openssl_error(Errc::verification, "the OCSP response's signature does not verify"));
+  for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
+    OcspCertIdPtr id(OCSP_cert_to_id(md, cert, issuer));
+    int status = -1, reason = -1;
+    ASN1_GENERALIZEDTIME *revtime = nullptr, *thisupd = nullptr, *nextupd = nullptr;
+    if (!OCSP_resp_find_status(basic.get(), id.get(), &status, &reason, &revtime, &thisupd,
+                               &nextupd))
+      continue;
+    time_t now = static_cast<time_t>(to_unix(at));
+    // Five minutes of clock skew, as OCSP_check_validity's callers commonly allow.
+    if (ASN1_TIME_cmp_time_t(thisupd, now + 300) > 0)
+      return fail(Errc::verification, "the OCSP response is not yet valid");
+    if (nextupd && ASN1_TIME_cmp_time_t(nextupd, now - 300) < 0)
+      return fail(Errc::expired, "the OCSP response is out of date");
+    if (status == V_OCSP_CERTSTATUS_GOOD) return CertStatus{Good{}};
+    if (status == V_OCSP_CERTSTATUS_UNKNOWN) return CertStatus{Unknown{}};
+    std::tm tm{};
+    ASN1_TIME_to_tm(revtime, &tm);
+    auto r = reason_from_code(reason < 0 ? 0 : reason);
+    return CertStatus{Revoked{from_unix(timegm(&tm)), r ? *r : RevocationReason::unspecified}};
+  }
+  return fail(Errc::verification, "the OCSP response does not answer for this certificate");
+}
+
+}  // namespace smacert::pki

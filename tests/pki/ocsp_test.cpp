@@ -1,0 +1,182 @@
+#include "pki/ocsp.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/encoding.h"
+#include "support/test_pki.h"
+
+namespace smacert::pki {
+namespace {
+
+using testing::TestPki;
+
+Bytes request_for(const X509* cert, const X509* issuer, const EVP_MD* md = EVP_sha1()) {
+  OcspRequestPtr req(OCSP_REQUEST_new());
+  OCSP_request_add0_id(req.get(), OCSP_cert_to_id(md, cert, issuer));
+  int len = i2d_OCSP_REQUEST(req.get(), nullptr);
+  Bytes out(static_cast<std::size_t>(len));
+  unsigned char* p = out.data();
+  i2d_OCSP_REQUEST(req.get(), &p);
+  return out;
+}
+
+int response_status(const Bytes& der) {
+  const unsigned char* p = der.data();
+  OcspResponsePtr r(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  return r ? OCSP_response_status(r.get()) : -1;
+}
+
+class OcspTest : public ::testing::Test {
+ protected:
+  OcspTest() : responder_(pki_.authorities(), pki_.clock()) {}
+  Bytes serial_of(const X509* c) { return *serial_bytes(serial_hex(X509_get0_serialNumber(c))); }
+  void install(const X509* c, CaKind ca, CertStatus st) {
+    auto e = responder_.sign_entry(ca, serial_of(c), st);
+    ASSERT_TRUE(e) << e.error().message;
+    responder_.put(ca, serial_of(c), *e);
+  }
+  CertStatus check(const Bytes& resp, const X509* cert, CaKind ca) {
+    auto st = check_ocsp_response(resp, cert, pki_.ca(ca).certificate(), pki_.clock().now());
+    EXPECT_TRUE(st) << st.error().message;
+    return st ? *st : CertStatus{Unknown{}};
+  }
+  TestPki pki_;
+  OcspResponder responder_;
+};
+
+TEST_F(OcspTest, AnswersGoodRevokedAndUnknownAsSigned) {
+  auto good = pki_.issue(CertificateKind::phone_auth);
+  auto revoked = pki_.issue(CertificateKind::phone_sign);
+  auto never_seen = pki_.issue(CertificateKind::card_auth);
+  install(good.cert.get(), CaKind::auth, Good{});
+  auto when = from_unix(to_unix(pki_.clock().now()));
+  install(revoked.cert.get(), CaKind::sign, Revoked{when, RevocationReason::superseded});
+
+  X509* auth_ca = pki_.ca(CaKind::auth).certificate();
+  X509* sign_ca = pki_.ca(CaKind::sign).certificate();
+  auto r1 = responder_.respond(request_for(good.cert.get(), auth_ca));
+  EXPECT_TRUE(std::holds_alternative<Good>(check(*r1, good.cert.get(), CaKind::auth)));
+  auto r2 = responder_.respond(request_for(revoked.cert.get(), sign_ca));
+  auto st = check(*r2, revoked.cert.get(), CaKind::sign);
+  ASSERT_TRUE(std::holds_alternative<Revoked>(st));
+  EXPECT_EQ(std::get<Revoked>(st).reason, RevocationReason::superseded);
+  EXPECT_EQ(std::get<Revoked>(st).at, when);
+  auto r3 = responder_.respond(request_for(never_seen.cert.get(), auth_ca));
+  EXPECT_TRUE(std::holds_alternative<Unknown>(check(*r3, never_seen.cert.get(), CaKind::auth)));
+}
+
+TEST_F(OcspTest, ThePreSignedBytesAreServedAsTheyAre) {
+  auto c = pki_.issue(CertificateKind::phone_auth);
+  install(c.cert.get(), CaKind::auth, Good{});
+  auto entry = responder_.find(CaKind::auth, serial_of(c.cert.get()));
+  auto r = responder_.respond(request_for(c.cert.get(), pki_.ca(CaKind::auth).certificate()));
+  EXPECT_EQ(r.get(), &entry->response);  // no copy, no signing on the fast path
+}
+
+TEST_F(OcspTest, Sha256CertIdsAreAnsweredWithAMatchingCertId) {
+  auto c = pki_.issue(CertificateKind::phone_auth);
+  install(c.cert.get(), CaKind::auth, Good{});
+  auto r = responder_.respond(
+      request_for(c.cert.get(), pki_.ca(CaKind::auth).certificate(), EVP_sha256()));
+  EXPECT_TRUE(std::holds_alternative<Good>(check(*r, c.cert.get(), CaKind::auth)));
+}
+
+TEST_F(OcspTest, AnIssuerWeDoNotServeIsUnauthorized) {
+  TestPki other;
+  auto c = other.issue(CertificateKind::card_auth);
+  auto r = responder_.respond(request_for(c.cert.get(), other.ca(CaKind::auth).certificate()));
+  EXPECT_EQ(response_status(*r), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+}
+
+TEST_F(OcspTest, HostileRequestsAreMalformedAndNeverCrash) {
+  auto c = pki_.issue(CertificateKind::card_auth);
+  Bytes good = request_for(c.cert.get(), pki_.ca(CaKind::auth).certificate());
+  EXPECT_EQ(response_status(*responder_.respond({})), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+  // Every truncation of a valid request.
+  for (std::size_t n = 0; n < good.size(); ++n)
+    EXPECT_EQ(response_status(*responder_.respond(ByteView(good.data(), n))),
+              OCSP_RESPONSE_STATUS_MALFORMEDREQUEST)
+        << "truncated to " << n;
+  // Trailing garbage.
+  Bytes trailing = good;
+  trailing.push_back(0);
+  EXPECT_EQ(response_status(*responder_.respond(trailing)), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+  // Oversized.
+  Bytes huge(kMaxOcspRequest + 1, 0x30);
+  EXPECT_EQ(parse_ocsp_request(huge).error().code, Errc::too_large);
+  // A length field claiming gigabytes.
+  Bytes liar{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x30, 0x00};
+  EXPECT_EQ(response_status(*responder_.respond(liar)), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+  // Random bytes and random bit flips of a valid request.
+  std::mt19937 rng(42);
+  for (int i = 0; i < 2000; ++i) {
+    Bytes b = good;
+    for (int k = 0; k < 3; ++k) b[rng() % b.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+    auto r = responder_.respond(b);
+    int s = response_status(*r);
+    EXPECT_TRUE(s == OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+                s == OCSP_RESPONSE_STATUS_MALFORMEDREQUEST ||
+                s == OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+    Bytes noise(rng() % 300);
+    for (auto& x : noise) x = static_cast<std::uint8_t>(rng());
+    EXPECT_GE(response_status(*responder_.respond(noise)), 0);
+  }
+}
+
+TEST_F(OcspTest, TwoRequestsInOneAreRefusedPerRfc5019) {
+  auto a = pki_.issue(CertificateKind::card_auth);
+  auto b = pki_.issue(CertificateKind::card_auth);
+  X509* ca = pki_.ca(CaKind::auth).certificate();
+  OcspRequestPtr req(OCSP_REQUEST_new());
+  OCSP_request_add0_id(req.get(), OCSP_cert_to_id(EVP_sha1(), a.cert.get(), ca));
+  OCSP_request_add0_id(req.get(), OCSP_cert_to_id(EVP_sha1(), b.cert.get(), ca));
+  unsigned char* der = nullptr;
+  int len = i2d_OCSP_REQUEST(req.get(), &der);
+  Bytes bytes(der, der + len);
+  OPENSSL_free(der);
+  EXPECT_EQ(parse_ocsp_request(bytes).error().code, Errc::malformed);
+}
+
+TEST_F(OcspTest, RefreshReSignsEntriesBeforeTheirNextUpdate) {
+  auto c = pki_.issue(CertificateKind::phone_auth);
+  auto when = pki_.clock().now();
+  install(c.cert.get(), CaKind::auth, Revoked{when, RevocationReason::certificate_hold});
+  auto before = responder_.find(CaKind::auth, serial_of(c.cert.get()));
+  EXPECT_TRUE(responder_.refresh(std::chrono::hours(1)).empty());  // a day left: nothing due
+  pki_.clock().advance(std::chrono::hours(23) + std::chrono::minutes(30));
+  auto refreshed = responder_.refresh(std::chrono::hours(1));
+  ASSERT_EQ(refreshed.size(), 1u);
+  EXPECT_EQ(refreshed[0].serial_hex, serial_hex(X509_get0_serialNumber(c.cert.get())));
+  auto after = responder_.find(CaKind::auth, serial_of(c.cert.get()));
+  EXPECT_GT(after->next_update, before->next_update);
+  // The status is kept: still on hold.
+  auto st = check(after->response, c.cert.get(), CaKind::auth);
+  ASSERT_TRUE(std::holds_alternative<Revoked>(st));
+  EXPECT_EQ(std::get<Revoked>(st).reason, RevocationReason::certificate_hold);
+}
+
+TEST_F(OcspTest, AResponseForAnotherCertificateOrPastItsNextUpdateIsRefused) {
+  auto a = pki_.issue(CertificateKind::phone_auth);
+  auto b = pki_.issue(CertificateKind::phone_auth);
+  install(a.cert.get(), CaKind::auth, Good{});
+  auto entry = responder_.find(CaKind::auth, serial_of(a.cert.get()));
+  X509* ca = pki_.ca(CaKind::auth).certificate();
+  EXPECT_EQ(check_ocsp_response(entry->response, b.cert.get(), ca, pki_.clock().now()).error().code,
+            Errc::verification);
+  EXPECT_EQ(check_ocsp_response(entry->response, a.cert.get(), ca,
+                                pki_.clock().now() + std::chrono::hours(25))
+                .error()
+                .code,
+            Errc::expired);
+  // Signed by another CA's responder: the signature check fails.
+  EXPECT_EQ(check_ocsp_response(entry->response, a.cert.get(), pki_.ca(CaKind::sign).certificate(),
+                                pki_.clock().now())
+                .error()
+                .code,
+            Errc::verification);
+}
+
+}  // namespace
+}  // namespace smacert::pki
