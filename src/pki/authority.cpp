@@ -84,7 +84,7 @@ Status add_aia_and_crldp(X509* cert, const PkiConfig& config, CaKind kind) {
   return {};
 }
 
-Status add_policy(X509* cert, const std::string& oid) {
+Status add_policy(X509* cert, const std::string& oid, bool critical) {
   CertPoliciesPtr policies(sk_POLICYINFO_new_null());
   POLICYINFO* info = POLICYINFO_new();
   ASN1_OBJECT_free(info->policyid);
@@ -94,8 +94,8 @@ Status add_policy(X509* cert, const std::string& oid) {
     return fail(Errc::invalid_argument, "the policy OID '" + oid + "' is not a dotted OID");
   }
   sk_POLICYINFO_push(policies.get(), info);
-  // Critical, as JPKI marks it.
-  if (!X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), 1, X509V3_ADD_DEFAULT))
+  if (!X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), critical ? 1 : 0,
+                         X509V3_ADD_DEFAULT))
     return fail(openssl_error(Errc::crypto, "adding the certificate policy"));
   return {};
 }
@@ -370,7 +370,7 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
   SMACERT_TRY_STATUS(add_conf_ext(
       c, cert_.get(), NID_key_usage,
       signature ? "critical,digitalSignature,nonRepudiation" : "critical,digitalSignature"));
-  SMACERT_TRY_STATUS(add_policy(c, config_.policies.of(r.kind)));
+  SMACERT_TRY_STATUS(add_policy(c, config_.policies.of(r.kind), config_.policies_critical));
   if (signature) SMACERT_TRY_STATUS(add_facts_san(c, *r.facts));
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_subject_key_identifier, "hash"));
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_authority_key_identifier, "keyid:always"));

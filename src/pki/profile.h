@@ -37,6 +37,11 @@ struct PkiConfig {
   // {public_url}/crl/{sign|auth}.crl (CRL distribution point).
   std::string public_url = "http://127.0.0.1:8700";
   PolicyOids policies;
+  // JPKI marks certificatePolicies critical, and so does smacert by default.
+  // NSS's legacy verifier (certutil -V, cmsutil) rejects any critical policy
+  // extension as "unknown critical extension", as it does for real JPKI
+  // certificates; a deployment whose relying parties use it sets this false.
+  bool policies_critical = true;
   Seconds ocsp_validity{24 * 3600};  // nextUpdate - thisUpdate of pre-signed responses
   Seconds crl_validity{24 * 3600};
   std::string ocsp_url(CaKind k) const;

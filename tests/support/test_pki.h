@@ -29,7 +29,8 @@ struct IssuedCert {
 
 class TestPki {
  public:
-  TestPki() : clock_(std::chrono::system_clock::now()) {
+  explicit TestPki(pki::PkiConfig config = {})
+      : config_(std::move(config)), clock_(std::chrono::system_clock::now()) {
     auto a = pki::Authorities::open_or_create(dir_.path(), config_, clock_, random_);
     if (!a) throw std::runtime_error(a.error().message);
     authorities_ = std::move(*a);
