@@ -1,5 +1,6 @@
 #include "cli/command.h"
 
+#include <cstdlib>
 #include <iostream>
 
 namespace smacert::cli {
@@ -24,6 +25,15 @@ int report(const Error& e, const GlobalOptions& g) {
     std::cerr << "smacert: " << e.message << "\n";
   }
   return exit_code_for(e);
+}
+
+bool japanese(const GlobalOptions& g) {
+  if (!g.lang.empty()) return g.lang == "ja";
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return std::string_view(v).rfind("ja", 0) == 0;
+  }
+  return false;
 }
 
 void print_json(const nlohmann::json& doc) {

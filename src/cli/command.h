@@ -35,6 +35,14 @@ int exit_code_for(const Error& e);
 // and returns its exit code.
 int report(const Error& e, const GlobalOptions& g);
 
+// True when messages should be Japanese: --lang, else LC_ALL / LC_MESSAGES /
+// LANG starting with "ja".
+bool japanese(const GlobalOptions& g);
+// Picks the Japanese or the English wording.
+inline std::string_view say(const GlobalOptions& g, std::string_view ja, std::string_view en) {
+  return japanese(g) ? ja : en;
+}
+
 // Prints a JSON document on stdout (for --json).
 void print_json(const nlohmann::json& doc);
 

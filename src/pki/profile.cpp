@@ -1,5 +1,7 @@
 #include "pki/profile.h"
 
+#include <openssl/objects.h>
+
 #include <array>
 #include <charconv>
 #include <ctime>
@@ -59,6 +61,31 @@ std::string PkiConfig::ocsp_url(CaKind k) const {
 }
 std::string PkiConfig::crl_url(CaKind k) const {
   return public_url + "/crl/" + std::string(ca_kind_name(k)) + ".crl";
+}
+
+Result<PkiConfig> pki_config(const Config::Pki& section) {
+  PkiConfig c;
+  auto alg = parse_key_algorithm(section.algorithm);
+  if (!alg) return fail(alg.error());
+  c.algorithm = *alg;
+  c.public_url = section.public_url;
+  c.policies_critical = section.policies_critical;
+  c.ocsp_validity = section.ocsp_validity;
+  c.crl_validity = section.crl_validity;
+  const std::pair<const std::string*, std::string*> policies[] = {
+      {&section.policy_card_sign, &c.policies.card_sign},
+      {&section.policy_card_auth, &c.policies.card_auth},
+      {&section.policy_phone_sign, &c.policies.phone_sign},
+      {&section.policy_phone_auth, &c.policies.phone_auth}};
+  for (auto [given, slot] : policies) {
+    if (given->empty()) continue;
+    ASN1_OBJECT* obj = OBJ_txt2obj(given->c_str(), 1);
+    if (obj == nullptr)
+      return fail(Errc::invalid_argument, "the policy OID '" + *given + "' is not a dotted OID");
+    ASN1_OBJECT_free(obj);
+    *slot = *given;
+  }
+  return c;
 }
 
 int jpki_sex_code(int iso5218) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "pki/key.h"
 
@@ -47,6 +48,9 @@ struct PkiConfig {
   std::string ocsp_url(CaKind k) const;
   std::string crl_url(CaKind k) const;
 };
+
+// The [pki] section of the configuration, checked (policy OIDs must be dotted OIDs).
+Result<PkiConfig> pki_config(const Config::Pki& section);
 
 // JPKI's four basic facts (基本4情報), as the signature certificate carries them.
 struct HolderFacts {

@@ -1,0 +1,120 @@
+#include "core/config.h"
+
+#include <toml++/toml.h>
+
+#include <set>
+
+#include "core/files.h"
+
+namespace smacert {
+namespace {
+
+Error bad(std::string_view key, std::string_view what) {
+  return Error{Errc::invalid_argument,
+               "configuration key " + std::string(key) + " " + std::string(what)};
+}
+
+Status only_known(const toml::table& t, std::string_view prefix,
+                  const std::set<std::string>& known) {
+  for (auto& [k, v] : t) {
+    if (!known.count(std::string(k.str())))
+      return fail(bad(std::string(prefix) + std::string(k.str()), "is not a known key"));
+  }
+  return {};
+}
+
+Status get_string(const toml::table& t, std::string_view prefix, const char* key,
+                  std::string& out) {
+  if (auto* node = t.get(key)) {
+    auto v = node->value<std::string>();
+    if (!v) return fail(bad(std::string(prefix) + key, "must be a string"));
+    out = *v;
+  }
+  return {};
+}
+
+Status get_bool(const toml::table& t, std::string_view prefix, const char* key, bool& out) {
+  if (auto* node = t.get(key)) {
+    auto v = node->value<bool>();
+    if (!v || !node->is_boolean())
+      return fail(bad(std::string(prefix) + key, "must be true or false"));
+    out = *v;
+  }
+  return {};
+}
+
+Status get_seconds(const toml::table& t, std::string_view prefix, const char* key, Seconds min,
+                   Seconds max, Seconds& out) {
+  if (auto* node = t.get(key)) {
+    auto v = node->value<std::int64_t>();
+    if (!v || !node->is_integer())
+      return fail(bad(std::string(prefix) + key, "must be a whole number of seconds"));
+    if (*v < min.count() || *v > max.count())
+      return fail(bad(std::string(prefix) + key, "must be between " + std::to_string(min.count()) +
+                                                     " and " + std::to_string(max.count())));
+    out = Seconds(*v);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text) {
+  if (text.size() > (1 << 20)) return fail(Errc::too_large, "the configuration file is over 1 MiB");
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    auto where = e.source().begin;
+    return fail(Errc::invalid_argument, "the configuration is not valid TOML at line " +
+                                            std::to_string(where.line) + ": " +
+                                            std::string(e.description()));
+  }
+  Config c;
+  SMACERT_TRY_STATUS(only_known(root, "", {"pki"}));
+  if (auto* pki = root.get_as<toml::table>("pki")) {
+    const std::string p = "pki.";
+    SMACERT_TRY_STATUS(only_known(*pki, p,
+                                  {"algorithm", "public_url", "policies_critical", "ocsp_validity",
+                                   "crl_validity", "policies"}));
+    SMACERT_TRY_STATUS(get_string(*pki, p, "algorithm", c.pki.algorithm));
+    if (c.pki.algorithm != "rsa2048" && c.pki.algorithm != "p256")
+      return fail(bad("pki.algorithm", "must be rsa2048 or p256"));
+    SMACERT_TRY_STATUS(get_string(*pki, p, "public_url", c.pki.public_url));
+    auto& url = c.pki.public_url;
+    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) ||
+        url.find_first_of(", \t\r\n\"") != std::string::npos)
+      return fail(
+          bad("pki.public_url", "must be an http:// or https:// URL without spaces or commas"));
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    SMACERT_TRY_STATUS(get_bool(*pki, p, "policies_critical", c.pki.policies_critical));
+    SMACERT_TRY_STATUS(get_seconds(*pki, p, "ocsp_validity", Seconds(60), Seconds(7 * 86400),
+                                   c.pki.ocsp_validity));
+    SMACERT_TRY_STATUS(
+        get_seconds(*pki, p, "crl_validity", Seconds(60), Seconds(30 * 86400), c.pki.crl_validity));
+    if (auto* pol = pki->get_as<toml::table>("policies")) {
+      const std::string pp = "pki.policies.";
+      SMACERT_TRY_STATUS(
+          only_known(*pol, pp, {"card_sign", "card_auth", "phone_sign", "phone_auth"}));
+      SMACERT_TRY_STATUS(get_string(*pol, pp, "card_sign", c.pki.policy_card_sign));
+      SMACERT_TRY_STATUS(get_string(*pol, pp, "card_auth", c.pki.policy_card_auth));
+      SMACERT_TRY_STATUS(get_string(*pol, pp, "phone_sign", c.pki.policy_phone_sign));
+      SMACERT_TRY_STATUS(get_string(*pol, pp, "phone_auth", c.pki.policy_phone_auth));
+    } else if (pki->contains("policies")) {
+      return fail(bad("pki.policies", "must be a table"));
+    }
+  } else if (root.contains("pki")) {
+    return fail(bad("pki", "must be a table"));
+  }
+  return c;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = read_file(path, 1 << 20);
+  if (!text) return fail(text.error());
+  auto c = parse_config(as_chars(*text));
+  if (!c) return fail(c.error().context(path.string()));
+  return c;
+}
+
+}  // namespace smacert

@@ -1,0 +1,30 @@
+// smacert's configuration: one TOML file (`smacert serve --config`), every key
+// documented in docs/configuration.md. Parsing is strict: an unknown key or a
+// value of the wrong type is an error that names the key, so a typo never
+// silently falls back to a default.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+
+namespace smacert {
+
+struct Config {
+  struct Pki {
+    std::string algorithm = "rsa2048";  // of CA and OCSP signer keys: rsa2048 | p256
+    std::string public_url = "http://127.0.0.1:8700";
+    bool policies_critical = true;
+    Seconds ocsp_validity{24 * 3600};
+    Seconds crl_validity{24 * 3600};
+    std::string policy_card_sign, policy_card_auth, policy_phone_sign,
+        policy_phone_auth;  // empty = default
+  } pki;
+};
+
+Result<Config> parse_config(std::string_view toml_text);
+Result<Config> load_config(const std::filesystem::path& path);
+
+}  // namespace smacert

@@ -1,0 +1,56 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace smacert {
+namespace {
+
+TEST(Config, EmptyTextGivesTheDefaults) {
+  auto c = parse_config("");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pki.algorithm, "rsa2048");
+  EXPECT_EQ(c->pki.public_url, "http://127.0.0.1:8700");
+  EXPECT_TRUE(c->pki.policies_critical);
+}
+
+TEST(Config, ReadsEveryPkiKey) {
+  auto c = parse_config(R"(
+[pki]
+algorithm = "p256"
+public_url = "https://pki.example.jp/"
+policies_critical = false
+ocsp_validity = 3600
+crl_validity = 7200
+[pki.policies]
+card_sign = "1.2.3.4"
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->pki.algorithm, "p256");
+  EXPECT_EQ(c->pki.public_url, "https://pki.example.jp");
+  EXPECT_FALSE(c->pki.policies_critical);
+  EXPECT_EQ(c->pki.ocsp_validity.count(), 3600);
+  EXPECT_EQ(c->pki.crl_validity.count(), 7200);
+  EXPECT_EQ(c->pki.policy_card_sign, "1.2.3.4");
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  auto expect_error = [](const char* text, const char* words) {
+    auto c = parse_config(text);
+    ASSERT_FALSE(c) << text;
+    EXPECT_EQ(c.error().code, Errc::invalid_argument);
+    EXPECT_NE(c.error().message.find(words), std::string::npos) << c.error().message;
+  };
+  expect_error("[pki]\nalgoritm = \"p256\"", "pki.algoritm is not a known key");
+  expect_error("[pki]\nalgorithm = \"rsa1024\"", "pki.algorithm must be rsa2048 or p256");
+  expect_error("[pki]\nocsp_validity = \"1h\"", "pki.ocsp_validity must be a whole number");
+  expect_error("[pki]\nocsp_validity = 1", "between 60");
+  expect_error("[pki]\npublic_url = \"ftp://x\"", "pki.public_url");
+  expect_error("[pki]\npublic_url = \"http://a,b\"", "pki.public_url");
+  expect_error("[pki]\npolicies_critical = 1", "true or false");
+  expect_error("[pki.policies]\nother = \"1.2\"", "pki.policies.other");
+  expect_error("[nope]", "nope is not a known key");
+  expect_error("[pki\n", "not valid TOML at line 1");
+}
+
+}  // namespace
+}  // namespace smacert
