@@ -49,12 +49,14 @@ class Transaction {
   virtual Result<std::optional<CertificateRecord>> find_certificate(const std::string& serial) = 0;
   virtual Result<std::vector<CertificateRecord>> certificates_of_holder(const std::string& holder_id) = 0;
   virtual Result<std::vector<CertificateRecord>> certificates_of_device(const std::string& device_id) = 0;
-  // For the CRL: every revoked or suspended certificate of one CA ("sign"/"auth").
+  // For the CRL: every revoked or suspended certificate of one CA ("sign"/"auth"), by serial.
   virtual Result<std::vector<CertificateRecord>> revoked_certificates(const std::string& ca) = 0;
-  // For the OCSP responder's bulk load: (serial, ca, response, next_update) of
-  // every certificate that has a response; der and payload columns not read.
+  // For the OCSP responder's bulk load: (serial, ca, status, response,
+  // next_update, …) of every certificate that has a response, by serial; der
+  // is not read (left empty).
   virtual Result<std::vector<CertificateRecord>> ocsp_responses(const std::string& ca) = 0;
-  // Responses whose next_update is before `before`, for the refresher.
+  // Responses whose next_update is before `before`, soonest first, for the
+  // refresher; der is not read. Every `limit` in this interface must be > 0.
   virtual Result<std::vector<CertificateRecord>> ocsp_responses_expiring(long long before,
                                                                          int limit) = 0;
 
@@ -64,6 +66,7 @@ class Transaction {
   virtual Result<std::optional<ApplicationRecord>> find_application(const std::string& id) = 0;
   virtual Result<std::optional<ApplicationRecord>> find_application_by_idempotency_key(
       const std::string& key) = 0;
+  // Status "waiting" and ready_at <= ready_before, earliest first.
   virtual Result<std::vector<ApplicationRecord>> applications_waiting(long long ready_before) = 0;
 
   // Challenges: single use. consume_challenge() marks it used and returns it

@@ -1,0 +1,231 @@
+#include "store/migrations.h"
+
+#include <array>
+#include <string>
+
+namespace smacert::store {
+namespace {
+
+// Portability notes for the scripts (SQLite 3.40 and PostgreSQL 15 take them
+// as written, after render_sql):
+// - BIGINT for every integer: SQLite gives it INTEGER affinity, PostgreSQL
+//   needs 64 bits for Unix seconds and sequence numbers.
+// - Every PRIMARY KEY says NOT NULL: SQLite, unlike PostgreSQL, otherwise
+//   accepts NULL in a non-INTEGER primary key
+//   (https://www.sqlite.org/lang_createtable.html#the_primary_key).
+// - No AUTOINCREMENT and no rowid aliases. Event seqs and CRL numbers come
+//   from the counters table (an upsert with RETURNING inside the writer's
+//   transaction), which never hands a number out twice even if the newest
+//   events are pruned; MAX(seq)+1 would reuse a pruned seq and a device that
+//   had acknowledged it would skip the new event. Audit seqs are MAX(seq)+1:
+//   the log is never pruned, the chain needs the previous row anyway and
+//   must stay contiguous, and writers are serialised by BEGIN IMMEDIATE.
+// - Optional references and the idempotency key are NULL when absent: both
+//   databases skip NULL in foreign keys and treat NULLs as distinct in UNIQUE
+//   indexes, so no partial index is needed.
+// - Each child column of a foreign key has an index, so a check against the
+//   parent does not scan (https://www.sqlite.org/foreignkeys.html#fk_indexes).
+constexpr std::string_view kInitialSchema = R"sql(
+CREATE TABLE holders (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  birth_date TEXT NOT NULL,
+  sex BIGINT NOT NULL CHECK (sex IN (0, 1, 2, 9)),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE cards (
+  id TEXT NOT NULL PRIMARY KEY,
+  holder_id TEXT NOT NULL REFERENCES holders (id),
+  status TEXT NOT NULL CHECK (status IN ('active', 'lost', 'retired')),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX cards_by_holder ON cards (holder_id);
+
+CREATE TABLE devices (
+  id TEXT NOT NULL PRIMARY KEY,
+  holder_id TEXT REFERENCES holders (id),
+  platform TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'wipe_pending', 'wiped')),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX devices_by_holder ON devices (holder_id);
+
+CREATE TABLE applications (
+  id TEXT NOT NULL PRIMARY KEY,
+  kind TEXT NOT NULL,
+  holder_id TEXT REFERENCES holders (id),
+  device_id TEXT REFERENCES devices (id),
+  status TEXT NOT NULL CHECK (status IN ('waiting', 'issued', 'registered', 'rejected')),
+  idempotency_key TEXT UNIQUE,
+  request_hash TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  ready_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX applications_by_status_ready_at ON applications (status, ready_at);
+CREATE INDEX applications_by_holder ON applications (holder_id);
+CREATE INDEX applications_by_device ON applications (device_id);
+
+CREATE TABLE certificates (
+  serial TEXT NOT NULL PRIMARY KEY,
+  ca TEXT NOT NULL CHECK (ca IN ('sign', 'auth')),
+  kind TEXT NOT NULL,
+  holder_id TEXT REFERENCES holders (id),
+  card_id TEXT REFERENCES cards (id),
+  device_id TEXT REFERENCES devices (id),
+  application_id TEXT REFERENCES applications (id),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'suspended', 'revoked')),
+  revocation_reason BIGINT NOT NULL CHECK (revocation_reason BETWEEN -1 AND 10),
+  revoked_at BIGINT NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  der {{BLOB}} NOT NULL,
+  ocsp_response {{BLOB}} NOT NULL,
+  ocsp_next_update BIGINT NOT NULL
+);
+CREATE INDEX certificates_by_holder ON certificates (holder_id);
+CREATE INDEX certificates_by_card ON certificates (card_id);
+CREATE INDEX certificates_by_device ON certificates (device_id);
+CREATE INDEX certificates_by_application ON certificates (application_id);
+CREATE INDEX certificates_by_ca_status ON certificates (ca, status);
+CREATE INDEX certificates_by_ocsp_next_update ON certificates (ocsp_next_update);
+
+CREATE TABLE challenges (
+  nonce TEXT NOT NULL PRIMARY KEY,
+  purpose TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT NOT NULL
+);
+CREATE INDEX challenges_by_expires_at ON challenges (expires_at);
+
+CREATE TABLE events (
+  seq BIGINT NOT NULL PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  acked_at BIGINT NOT NULL
+);
+CREATE INDEX events_by_device_seq ON events (device_id, seq);
+
+CREATE TABLE audit_log (
+  seq BIGINT NOT NULL PRIMARY KEY CHECK (seq >= 1),
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+
+CREATE TABLE counters (
+  name TEXT NOT NULL PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{1, "initial schema", kInitialSchema},
+};
+
+constexpr std::string_view kCreateVersionTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version BIGINT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL)";
+
+Result<int> recorded_version(sqlite::Database& db) {
+  auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt) return fail(stmt.error());
+  auto row = stmt->step();
+  if (!row) return fail(row.error());
+  return static_cast<int>(stmt->column_int64(0));
+}
+
+Status refuse_newer(int recorded, int known) {
+  if (recorded <= known) return {};
+  return fail(Errc::conflict, "the database has schema version " + std::to_string(recorded) +
+                                  " but this smacert knows versions up to " +
+                                  std::to_string(known) + "; run a newer smacert");
+}
+
+Status apply(sqlite::Database& db, const Migration& m, int known) {
+  SMACERT_TRY_STATUS(db.exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Result<bool> {
+    // Re-read under the write lock: another process may have migrated since.
+    auto recorded = recorded_version(db);
+    if (!recorded) return fail(recorded.error());
+    SMACERT_TRY_STATUS(refuse_newer(*recorded, known));
+    if (*recorded >= m.version) return false;
+    if (*recorded != m.version - 1) {
+      return fail(Errc::internal, "the database is at version " + std::to_string(*recorded) +
+                                      ", expected " + std::to_string(m.version - 1));
+    }
+    SMACERT_TRY_STATUS(db.exec(render_sql(m.sql, SqlDialect::sqlite)));
+    auto insert = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)");
+    if (!insert) return fail(insert.error());
+    SMACERT_TRY_STATUS(insert->bind_int64(1, m.version).bind_text(2, m.name).run());
+    return true;
+  };
+  auto applied = body();
+  if (!applied) {
+    if (db.in_transaction()) (void)db.exec("ROLLBACK");
+    return fail(applied.error());
+  }
+  return db.exec("COMMIT");
+}
+
+}  // namespace
+
+std::string render_sql(std::string_view sql, SqlDialect dialect) {
+  static constexpr std::string_view kBlobToken = "{{BLOB}}";
+  const std::string_view blob = dialect == SqlDialect::sqlite ? "BLOB" : "BYTEA";
+  std::string out;
+  out.reserve(sql.size());
+  for (std::size_t at = 0;;) {
+    const std::size_t found = sql.find(kBlobToken, at);
+    out += sql.substr(at, found - at);
+    if (found == std::string_view::npos) break;
+    out += blob;
+    at = found + kBlobToken.size();
+  }
+  return out;
+}
+
+std::span<const Migration> schema_migrations() {
+  return kMigrations;
+}
+
+Result<int> migrate(sqlite::Database& db, std::span<const Migration> migrations) {
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return fail(Errc::internal,
+                  "migration list is not numbered 1, 2, 3, … at position " + std::to_string(i + 1));
+    }
+  }
+  auto created = db.exec(kCreateVersionTable);
+  if (!created) return fail(created.error().context("creating schema_migrations"));
+  auto recorded = recorded_version(db);
+  if (!recorded) return fail(recorded.error().context("reading the schema version"));
+  if (auto newer = refuse_newer(*recorded, known); !newer) return fail(newer.error());
+  for (const Migration& m : migrations) {
+    if (m.version <= *recorded) continue;
+    if (auto applied = apply(db, m, known); !applied) {
+      return fail(applied.error().context("applying migration " + std::to_string(m.version) + " (" +
+                                          std::string(m.name) + ")"));
+    }
+  }
+  auto final_version = recorded_version(db);
+  if (!final_version) return fail(final_version.error().context("reading the schema version"));
+  return *final_version;
+}
+
+}  // namespace smacert::store

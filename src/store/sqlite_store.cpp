@@ -1,0 +1,909 @@
+#include "store/sqlite_store.h"
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/sqlite.h"
+
+namespace smacert::store {
+
+namespace {
+
+// SQLITE_OPEN_NOMUTEX ("multi-thread" mode) is enough: a connection belongs
+// to one Transaction at a time, and a Transaction to one thread at a time.
+constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+// Per-connection settings (none of them is stored in the file):
+// - busy_timeout: a writer waits up to 5 s for another's BEGIN IMMEDIATE to
+//   finish instead of failing at once (https://www.sqlite.org/pragma.html#pragma_busy_timeout).
+// - foreign_keys: off by default in SQLite, for compatibility with old
+//   schemas (https://www.sqlite.org/foreignkeys.html#fk_enable).
+// - synchronous=FULL: in WAL mode, NORMAL does not sync the WAL at commit, so
+//   a commit acknowledged just before a power loss can roll back
+//   (https://www.sqlite.org/pragma.html#pragma_synchronous). A reserved
+//   serial, a revocation or an audit entry that someone was told about must
+//   survive, so every commit syncs the WAL.
+constexpr std::string_view kConnectionPragmas =
+    "PRAGMA busy_timeout = 5000;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA synchronous = FULL;";
+
+const std::string kGenesisHash(64, '0');
+
+struct SqlHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+Result<std::string> single_text(sqlite::Database& db, std::string_view sql) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) return fail(stmt.error());
+  auto row = stmt->step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(Errc::internal, "\"" + std::string(sql) + "\" returned no row");
+  return stmt->column_text(0);
+}
+
+Status check_limit(int limit) {
+  if (limit > 0) return {};
+  return fail(Errc::invalid_argument, "the limit must be positive, not " + std::to_string(limit));
+}
+
+// The sentence for a violated PRIMARY KEY or UNIQUE constraint; SQLite's own
+// words name columns, not what the caller did wrong.
+Error on_duplicate(const Error& e, const sqlite::Statement& s, std::string_view primary_key,
+                   std::string_view unique = {}) {
+  if (s.last_code() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Error{Errc::conflict, std::string(primary_key)};
+  }
+  if (s.last_code() == SQLITE_CONSTRAINT_UNIQUE && !unique.empty()) {
+    return Error{Errc::conflict, std::string(unique)};
+  }
+  return e;
+}
+
+template <class T, class Read>
+Result<std::vector<T>> collect(sqlite::Statement& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return fail(row.error());
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
+
+template <class T, class Read>
+Result<std::optional<T>> first(sqlite::Statement& s, Read read) {
+  auto row = s.step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<T>();
+  return std::optional<T>(read(s));
+}
+
+// Column lists and their readers, kept side by side so that the order in
+// the SELECT and the index in the reader cannot drift apart.
+constexpr std::string_view kHolderColumns =
+    "id, name, address, birth_date, sex, created_at, updated_at";
+HolderRecord read_holder(const sqlite::Statement& s) {
+  return {s.column_text(0),
+          s.column_text(1),
+          s.column_text(2),
+          s.column_text(3),
+          static_cast<int>(s.column_int64(4)),
+          s.column_int64(5),
+          s.column_int64(6)};
+}
+
+constexpr std::string_view kCardColumns = "id, holder_id, status, created_at";
+CardRecord read_card(const sqlite::Statement& s) {
+  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3)};
+}
+
+constexpr std::string_view kDeviceColumns = "id, holder_id, platform, model, status, created_at";
+DeviceRecord read_device(const sqlite::Statement& s) {
+  return {s.column_text(0), s.column_text(1), s.column_text(2),
+          s.column_text(3), s.column_text(4), s.column_int64(5)};
+}
+
+// der comes last so that the bulk reads for CRL and OCSP can leave it out.
+constexpr std::string_view kCertificateColumnsWithoutDer =
+    "serial, ca, kind, holder_id, card_id, device_id, application_id, status,"
+    " revocation_reason, revoked_at, not_before, not_after, issued_at, ocsp_response,"
+    " ocsp_next_update";
+CertificateRecord read_certificate(const sqlite::Statement& s, bool with_der) {
+  CertificateRecord c;
+  c.serial = s.column_text(0);
+  c.ca = s.column_text(1);
+  c.kind = s.column_text(2);
+  c.holder_id = s.column_text(3);
+  c.card_id = s.column_text(4);
+  c.device_id = s.column_text(5);
+  c.application_id = s.column_text(6);
+  c.status = s.column_text(7);
+  c.revocation_reason = static_cast<int>(s.column_int64(8));
+  c.revoked_at = s.column_int64(9);
+  c.not_before = s.column_int64(10);
+  c.not_after = s.column_int64(11);
+  c.issued_at = s.column_int64(12);
+  c.ocsp_response = s.column_blob(13);
+  c.ocsp_next_update = s.column_int64(14);
+  if (with_der) c.der = s.column_blob(15);
+  return c;
+}
+CertificateRecord read_full_certificate(const sqlite::Statement& s) {
+  return read_certificate(s, true);
+}
+CertificateRecord read_light_certificate(const sqlite::Statement& s) {
+  return read_certificate(s, false);
+}
+std::string select_certificates(std::string_view where, bool with_der) {
+  std::string sql = "SELECT ";
+  sql += kCertificateColumnsWithoutDer;
+  if (with_der) sql += ", der";
+  sql += " FROM certificates ";
+  sql += where;
+  return sql;
+}
+
+constexpr std::string_view kApplicationColumns =
+    "id, kind, holder_id, device_id, status, idempotency_key, request_hash, payload,"
+    " created_at, ready_at, updated_at";
+ApplicationRecord read_application(const sqlite::Statement& s) {
+  ApplicationRecord a;
+  a.id = s.column_text(0);
+  a.kind = s.column_text(1);
+  a.holder_id = s.column_text(2);
+  a.device_id = s.column_text(3);
+  a.status = s.column_text(4);
+  a.idempotency_key = s.column_text(5);
+  a.request_hash = s.column_text(6);
+  a.payload = s.column_text(7);
+  a.created_at = s.column_int64(8);
+  a.ready_at = s.column_int64(9);
+  a.updated_at = s.column_int64(10);
+  return a;
+}
+std::string select_applications(std::string_view where) {
+  return "SELECT " + std::string(kApplicationColumns) + " FROM applications " + std::string(where);
+}
+
+ChallengeRecord read_challenge(const sqlite::Statement& s) {
+  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3),
+          s.column_int64(4)};
+}
+
+EventRecord read_event(const sqlite::Statement& s) {
+  return {s.column_int64(0), s.column_text(1),  s.column_text(2),
+          s.column_text(3),  s.column_int64(4), s.column_int64(5)};
+}
+
+AuditEntry read_audit(const sqlite::Statement& s) {
+  return {s.column_int64(0), s.column_int64(1), s.column_text(2), s.column_text(3),
+          s.column_text(4),  s.column_text(5),  s.column_text(6), s.column_text(7)};
+}
+
+}  // namespace
+
+// A connection and the statements prepared on it; both are reused across
+// transactions, so each SQL text is compiled once per connection.
+class SqliteConnection {
+ public:
+  explicit SqliteConnection(sqlite::Database db) : db_(std::move(db)) {}
+
+  sqlite::Database& db() { return db_; }
+
+  // The prepared statement for `sql`, reset and ready to bind. The pointer
+  // stays valid for the connection's life (the map's nodes do not move).
+  Result<sqlite::Statement*> statement(std::string_view sql) {
+    if (auto it = statements_.find(sql); it != statements_.end()) {
+      it->second.reset();
+      return &it->second;
+    }
+    auto prepared = db_.prepare(sql);
+    if (!prepared) return fail(prepared.error());
+    auto [it, inserted] = statements_.emplace(std::string(sql), std::move(*prepared));
+    return &it->second;
+  }
+
+  // Before COMMIT or ROLLBACK: no statement is left half-stepped, holding a
+  // read cursor into the transaction that is ending.
+  void reset_statements() noexcept {
+    for (auto& [sql, stmt] : statements_) stmt.reset();
+  }
+
+ private:
+  sqlite::Database db_;  // declared first: destroyed after the statements
+  std::unordered_map<std::string, sqlite::Statement, SqlHash, std::equal_to<>> statements_;
+};
+
+class SqliteConnectionPool {
+ public:
+  explicit SqliteConnectionPool(std::filesystem::path file) : file_(std::move(file)) {
+    idle_.reserve(kMaxIdle);  // so that release() never allocates
+  }
+
+  static Result<std::unique_ptr<SqliteConnection>> connect(const std::filesystem::path& file) {
+    auto db = sqlite::Database::open(file, kOpenFlags);
+    if (!db) return fail(db.error());
+    SMACERT_TRY_STATUS(db->exec(kConnectionPragmas));
+    // A build without foreign-key support ignores the pragma silently.
+    auto fk = single_text(*db, "PRAGMA foreign_keys");
+    if (!fk) return fail(fk.error());
+    if (*fk != "1") {
+      return fail(Errc::internal, "opening database " + file.string() +
+                                      ": this SQLite does not enforce foreign keys");
+    }
+    return std::make_unique<SqliteConnection>(std::move(*db));
+  }
+
+  Result<std::unique_ptr<SqliteConnection>> acquire() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        return conn;
+      }
+    }
+    // Opened outside the lock: opening touches the file and may wait.
+    return connect(file_);
+  }
+
+  // Takes back a connection that is not inside a transaction. Beyond
+  // kMaxIdle idle connections, the extra one is closed.
+  void release(std::unique_ptr<SqliteConnection> conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      if (idle_.size() < kMaxIdle) {
+        idle_.push_back(std::move(conn));
+        return;
+      }
+    }
+    // Closed outside the lock: the last close checkpoints the WAL.
+    conn.reset();
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 4;
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_;
+};
+
+namespace {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(std::shared_ptr<SqliteConnectionPool> pool,
+                    std::unique_ptr<SqliteConnection> conn)
+      : pool_(std::move(pool)), conn_(std::move(conn)) {}
+
+  ~SqliteTransaction() override { finish(); }
+
+  Status commit() override {
+    if (!conn_) return fail(Errc::internal, "committing: the transaction has already ended");
+    sqlite::Database& db = conn_->db();
+    if (!db.in_transaction()) {
+      finish();
+      return fail(Errc::internal,
+                  "committing: SQLite rolled the transaction back after an earlier error");
+    }
+    conn_->reset_statements();
+    if (auto done = db.exec("COMMIT"); !done) {
+      finish();  // rolls back if SQLite kept the transaction open
+      return fail(done.error().context("committing"));
+    }
+    finish();
+    return {};
+  }
+
+  // Holders and cards
+
+  Status insert_holder(const HolderRecord& h) override {
+    const std::string doing = "inserting holder " + h.id;
+    auto s = statement(
+        "INSERT INTO holders (id, name, address, birth_date, sex, created_at, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, h.id)
+                    .bind_text(2, h.name)
+                    .bind_text(3, h.address)
+                    .bind_text(4, h.birth_date)
+                    .bind_int64(5, h.sex)
+                    .bind_int64(6, h.created_at)
+                    .bind_int64(7, h.updated_at)
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "holder already exists").context(doing));
+    return {};
+  }
+
+  Status update_holder(const HolderRecord& h) override {
+    auto s = statement(
+        "UPDATE holders SET name = ?2, address = ?3, birth_date = ?4, sex = ?5, updated_at = ?6"
+        " WHERE id = ?1");
+    return changed_one(
+        s,
+        [&](sqlite::Statement& st) -> sqlite::Statement& {
+          return st.bind_text(1, h.id)
+              .bind_text(2, h.name)
+              .bind_text(3, h.address)
+              .bind_text(4, h.birth_date)
+              .bind_int64(5, h.sex)
+              .bind_int64(6, h.updated_at);
+        },
+        "updating holder " + h.id, "no such holder");
+  }
+
+  Result<std::optional<HolderRecord>> find_holder(const std::string& id) override {
+    static const std::string sql =
+        "SELECT " + std::string(kHolderColumns) + " FROM holders WHERE id = ?1";
+    return find_one<HolderRecord>(sql, id, read_holder, "reading holder " + id);
+  }
+
+  Status insert_card(const CardRecord& c) override {
+    const std::string doing = "inserting card " + c.id;
+    auto s =
+        statement("INSERT INTO cards (id, holder_id, status, created_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, c.id)
+                    .bind_text_or_null(2, c.holder_id)
+                    .bind_text(3, c.status)
+                    .bind_int64(4, c.created_at)
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "card already exists").context(doing));
+    return {};
+  }
+
+  Status set_card_status(const std::string& id, const std::string& status) override {
+    auto s = statement("UPDATE cards SET status = ?2 WHERE id = ?1");
+    return changed_one(
+        s,
+        [&](sqlite::Statement& st) -> sqlite::Statement& {
+          return st.bind_text(1, id).bind_text(2, status);
+        },
+        "setting the status of card " + id, "no such card");
+  }
+
+  Result<std::optional<CardRecord>> find_card(const std::string& id) override {
+    static const std::string sql =
+        "SELECT " + std::string(kCardColumns) + " FROM cards WHERE id = ?1";
+    return find_one<CardRecord>(sql, id, read_card, "reading card " + id);
+  }
+
+  // Devices
+
+  Status insert_device(const DeviceRecord& d) override {
+    const std::string doing = "inserting device " + d.id;
+    auto s = statement(
+        "INSERT INTO devices (id, holder_id, platform, model, status, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, d.id)
+                    .bind_text_or_null(2, d.holder_id)
+                    .bind_text(3, d.platform)
+                    .bind_text(4, d.model)
+                    .bind_text(5, d.status)
+                    .bind_int64(6, d.created_at)
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "device already exists").context(doing));
+    return {};
+  }
+
+  Status update_device(const DeviceRecord& d) override {
+    auto s = statement(
+        "UPDATE devices SET holder_id = ?2, platform = ?3, model = ?4, status = ?5 WHERE id = ?1");
+    return changed_one(
+        s,
+        [&](sqlite::Statement& st) -> sqlite::Statement& {
+          return st.bind_text(1, d.id)
+              .bind_text_or_null(2, d.holder_id)
+              .bind_text(3, d.platform)
+              .bind_text(4, d.model)
+              .bind_text(5, d.status);
+        },
+        "updating device " + d.id, "no such device");
+  }
+
+  Result<std::optional<DeviceRecord>> find_device(const std::string& id) override {
+    static const std::string sql =
+        "SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = ?1";
+    return find_one<DeviceRecord>(sql, id, read_device, "reading device " + id);
+  }
+
+  // Certificates
+
+  // The row starts "pending" with no DER and no OCSP response whatever the
+  // record says: those exist only once the certificate has been signed.
+  Status reserve_serial(const CertificateRecord& c) override {
+    const std::string doing = "inserting certificate " + c.serial;
+    auto s = statement(
+        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
+        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
+        " issued_at, der, ocsp_response, ocsp_next_update)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', -1, 0, ?8, ?9, ?10, ?11, ?11, 0)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, c.serial)
+                    .bind_text(2, c.ca)
+                    .bind_text(3, c.kind)
+                    .bind_text_or_null(4, c.holder_id)
+                    .bind_text_or_null(5, c.card_id)
+                    .bind_text_or_null(6, c.device_id)
+                    .bind_text_or_null(7, c.application_id)
+                    .bind_int64(8, c.not_before)
+                    .bind_int64(9, c.not_after)
+                    .bind_int64(10, c.issued_at)
+                    .bind_blob(11, ByteView())
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "serial already exists").context(doing));
+    return {};
+  }
+
+  Status store_issued(const CertificateRecord& c) override {
+    const std::string doing = "storing issued certificate " + c.serial;
+    if (c.der.empty()) return fail(Errc::invalid_argument, doing + ": the DER is empty");
+    auto s = statement(
+        "UPDATE certificates SET der = ?2, not_before = ?3, not_after = ?4, issued_at = ?5,"
+        " ocsp_response = ?6, ocsp_next_update = ?7, status = ?8"
+        " WHERE serial = ?1 AND length(der) = 0");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, c.serial)
+                    .bind_blob(2, c.der)
+                    .bind_int64(3, c.not_before)
+                    .bind_int64(4, c.not_after)
+                    .bind_int64(5, c.issued_at)
+                    .bind_blob(6, c.ocsp_response)
+                    .bind_int64(7, c.ocsp_next_update)
+                    .bind_text(8, c.status)
+                    .run();
+    if (!done) return fail(done.error().context(doing));
+    if (conn_->db().changes() == 1) return {};
+    // Nothing changed: either never reserved, or signed once already.
+    auto existing = find_certificate(c.serial);
+    if (!existing) return fail(existing.error().context(doing));
+    if (!*existing) return fail(Errc::not_found, doing + ": the serial was not reserved");
+    return fail(Errc::conflict, doing + ": the certificate has already been stored");
+  }
+
+  Status set_certificate_status(const std::string& serial, const std::string& status, int reason,
+                                long long at, const Bytes& ocsp_response,
+                                long long ocsp_next_update) override {
+    auto s = statement(
+        "UPDATE certificates SET status = ?2, revocation_reason = ?3, revoked_at = ?4,"
+        " ocsp_response = ?5, ocsp_next_update = ?6 WHERE serial = ?1");
+    return changed_one(
+        s,
+        [&](sqlite::Statement& st) -> sqlite::Statement& {
+          return st.bind_text(1, serial)
+              .bind_text(2, status)
+              .bind_int64(3, reason)
+              .bind_int64(4, at)
+              .bind_blob(5, ocsp_response)
+              .bind_int64(6, ocsp_next_update);
+        },
+        "setting the status of certificate " + serial, "no such certificate");
+  }
+
+  Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
+                           long long ocsp_next_update) override {
+    auto s = statement(
+        "UPDATE certificates SET ocsp_response = ?2, ocsp_next_update = ?3 WHERE serial = ?1");
+    return changed_one(
+        s,
+        [&](sqlite::Statement& st) -> sqlite::Statement& {
+          return st.bind_text(1, serial)
+              .bind_blob(2, ocsp_response)
+              .bind_int64(3, ocsp_next_update);
+        },
+        "storing the OCSP response of certificate " + serial, "no such certificate");
+  }
+
+  Result<std::optional<CertificateRecord>> find_certificate(const std::string& serial) override {
+    static const std::string sql = select_certificates("WHERE serial = ?1", true);
+    return find_one<CertificateRecord>(sql, serial, read_full_certificate,
+                                       "reading certificate " + serial);
+  }
+
+  Result<std::vector<CertificateRecord>> certificates_of_holder(
+      const std::string& holder_id) override {
+    static const std::string sql =
+        select_certificates("WHERE holder_id = ?1 ORDER BY issued_at, serial", true);
+    return find_all<CertificateRecord>(sql, holder_id, read_full_certificate,
+                                       "reading the certificates of holder " + holder_id);
+  }
+
+  Result<std::vector<CertificateRecord>> certificates_of_device(
+      const std::string& device_id) override {
+    static const std::string sql =
+        select_certificates("WHERE device_id = ?1 ORDER BY issued_at, serial", true);
+    return find_all<CertificateRecord>(sql, device_id, read_full_certificate,
+                                       "reading the certificates of device " + device_id);
+  }
+
+  Result<std::vector<CertificateRecord>> revoked_certificates(const std::string& ca) override {
+    static const std::string sql = select_certificates(
+        "WHERE ca = ?1 AND status IN ('revoked', 'suspended') ORDER BY serial", true);
+    return find_all<CertificateRecord>(sql, ca, read_full_certificate,
+                                       "reading the revoked certificates of CA " + ca);
+  }
+
+  // Every column but der (the bulk load stays light; the status and
+  // revocation fields are small and saved a second query).
+  Result<std::vector<CertificateRecord>> ocsp_responses(const std::string& ca) override {
+    static const std::string sql =
+        select_certificates("WHERE ca = ?1 AND length(ocsp_response) > 0 ORDER BY serial", false);
+    return find_all<CertificateRecord>(sql, ca, read_light_certificate,
+                                       "reading the OCSP responses of CA " + ca);
+  }
+
+  Result<std::vector<CertificateRecord>> ocsp_responses_expiring(long long before,
+                                                                 int limit) override {
+    const std::string doing = "reading the OCSP responses to refresh";
+    if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
+    static const std::string sql = select_certificates(
+        "WHERE ocsp_next_update < ?1 AND length(ocsp_response) > 0"
+        " ORDER BY ocsp_next_update, serial LIMIT ?2",
+        false);
+    auto s = statement(sql);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_int64(1, before).bind_int64(2, limit);
+    auto rows = collect<CertificateRecord>(**s, read_light_certificate);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  // Applications
+
+  Status insert_application(const ApplicationRecord& a) override {
+    const std::string doing = "inserting application " + a.id;
+    auto s = statement(
+        "INSERT INTO applications (id, kind, holder_id, device_id, status, idempotency_key,"
+        " request_hash, payload, created_at, ready_at, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = bind_application(**s, a).run();
+    if (!done) {
+      return fail(on_duplicate(done.error(), **s, "application already exists",
+                               "the idempotency key belongs to another application")
+                      .context(doing));
+    }
+    return {};
+  }
+
+  // created_at (?9) is bound by the shared binder but never rewritten;
+  // SQLite accepts an unused numbered parameter.
+  Status update_application(const ApplicationRecord& a) override {
+    auto s = statement(
+        "UPDATE applications SET kind = ?2, holder_id = ?3, device_id = ?4, status = ?5,"
+        " idempotency_key = ?6, request_hash = ?7, payload = ?8, ready_at = ?10,"
+        " updated_at = ?11 WHERE id = ?1");
+    const std::string doing = "updating application " + a.id;
+    if (!s) return fail(s.error().context(doing));
+    auto done = bind_application(**s, a).run();
+    if (!done) {
+      return fail(on_duplicate(done.error(), **s, "application already exists",
+                               "the idempotency key belongs to another application")
+                      .context(doing));
+    }
+    if (conn_->db().changes() == 0) return fail(Errc::not_found, doing + ": no such application");
+    return {};
+  }
+
+  Result<std::optional<ApplicationRecord>> find_application(const std::string& id) override {
+    static const std::string sql = select_applications("WHERE id = ?1");
+    return find_one<ApplicationRecord>(sql, id, read_application, "reading application " + id);
+  }
+
+  Result<std::optional<ApplicationRecord>> find_application_by_idempotency_key(
+      const std::string& key) override {
+    // An empty key is stored as NULL, which matches nothing.
+    if (key.empty()) return std::optional<ApplicationRecord>();
+    static const std::string sql = select_applications("WHERE idempotency_key = ?1");
+    return find_one<ApplicationRecord>(sql, key, read_application,
+                                       "reading the application with an idempotency key");
+  }
+
+  Result<std::vector<ApplicationRecord>> applications_waiting(long long ready_before) override {
+    const std::string doing = "reading the waiting applications";
+    static const std::string sql =
+        select_applications("WHERE status = 'waiting' AND ready_at <= ?1 ORDER BY ready_at, id");
+    auto s = statement(sql);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_int64(1, ready_before);
+    auto rows = collect<ApplicationRecord>(**s, read_application);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  // Challenges
+
+  Status insert_challenge(const ChallengeRecord& c) override {
+    const std::string doing = "inserting a challenge";
+    auto s = statement(
+        "INSERT INTO challenges (nonce, purpose, subject, expires_at, used_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, c.nonce)
+                    .bind_text(2, c.purpose)
+                    .bind_text(3, c.subject)
+                    .bind_int64(4, c.expires_at)
+                    .bind_int64(5, c.used_at)
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "nonce already exists").context(doing));
+    return {};
+  }
+
+  // Read, judge, then mark: safe without a conditional UPDATE because the
+  // transaction holds the write lock (BEGIN IMMEDIATE) from the start.
+  Result<ChallengeRecord> consume_challenge(const std::string& nonce, const std::string& purpose,
+                                            long long now) override {
+    const std::string doing = "consuming a challenge";
+    auto found = find_one<ChallengeRecord>(
+        "SELECT nonce, purpose, subject, expires_at, used_at FROM challenges WHERE nonce = ?1",
+        nonce, read_challenge, doing);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(Errc::not_found, "unknown challenge");
+    ChallengeRecord c = std::move(**found);
+    if (c.used_at != 0) return fail(Errc::conflict, "challenge already used");
+    if (c.purpose != purpose) {
+      return fail(Errc::invalid_argument,
+                  "the challenge was issued for " + c.purpose + ", not for " + purpose);
+    }
+    if (c.expires_at <= now) return fail(Errc::expired, "challenge expired");
+    auto s = statement("UPDATE challenges SET used_at = ?2 WHERE nonce = ?1 AND used_at = 0");
+    if (!s) return fail(s.error().context(doing));
+    if (auto done = (*s)->bind_text(1, nonce).bind_int64(2, now).run(); !done) {
+      return fail(done.error().context(doing));
+    }
+    if (conn_->db().changes() != 1) return fail(Errc::conflict, "challenge already used");
+    c.used_at = now;
+    return c;
+  }
+
+  // Used challenges stay until they expire, so that a replay is told
+  // "already used" rather than "unknown".
+  Status delete_expired_challenges(long long now) override {
+    auto s = statement("DELETE FROM challenges WHERE expires_at <= ?1");
+    if (!s) return fail(s.error().context("deleting expired challenges"));
+    if (auto done = (*s)->bind_int64(1, now).run(); !done) {
+      return fail(done.error().context("deleting expired challenges"));
+    }
+    return {};
+  }
+
+  // Event outbox
+
+  Result<std::int64_t> enqueue_event(const EventRecord& e) override {
+    const std::string doing = "enqueueing a " + e.type + " event for device " + e.device_id;
+    auto seq = next_counter("event");
+    if (!seq) return fail(seq.error().context(doing));
+    auto s = statement(
+        "INSERT INTO events (seq, device_id, type, payload, created_at, acked_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 0)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_int64(1, *seq)
+                    .bind_text(2, e.device_id)
+                    .bind_text(3, e.type)
+                    .bind_text(4, e.payload)
+                    .bind_int64(5, e.created_at)
+                    .run();
+    if (!done) return fail(done.error().context(doing));
+    return *seq;
+  }
+
+  Result<std::vector<EventRecord>> events_after(const std::string& device_id,
+                                                std::int64_t after_seq, int limit) override {
+    const std::string doing = "reading the events of device " + device_id;
+    if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
+    auto s = statement(
+        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
+        " WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_text(1, device_id).bind_int64(2, after_seq).bind_int64(3, limit);
+    auto rows = collect<EventRecord>(**s, read_event);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  Status ack_events(const std::string& device_id, std::int64_t up_to_seq, long long at) override {
+    const std::string doing = "acknowledging the events of device " + device_id;
+    auto s = statement(
+        "UPDATE events SET acked_at = ?3 WHERE device_id = ?1 AND seq <= ?2 AND acked_at = 0");
+    if (!s) return fail(s.error().context(doing));
+    if (auto done = (*s)->bind_text(1, device_id).bind_int64(2, up_to_seq).bind_int64(3, at).run();
+        !done) {
+      return fail(done.error().context(doing));
+    }
+    return {};
+  }
+
+  // Audit log
+
+  Result<AuditEntry> append_audit(const AuditEntry& e) override {
+    const std::string doing = "appending audit entry " + e.action;
+    auto last = statement("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    if (!last) return fail(last.error().context(doing));
+    auto row = (*last)->step();
+    if (!row) return fail(row.error().context(doing));
+    AuditEntry out = e;
+    out.seq = *row ? (*last)->column_int64(0) + 1 : 1;
+    out.prev_hash = *row ? (*last)->column_text(1) : kGenesisHash;
+    out.hash = audit_hash(out);
+    if (out.hash.empty()) return fail(Errc::crypto, doing + ": SHA-256 is unavailable");
+    auto s = statement(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_int64(1, out.seq)
+                    .bind_int64(2, out.at)
+                    .bind_text(3, out.actor)
+                    .bind_text(4, out.action)
+                    .bind_text(5, out.subject)
+                    .bind_text(6, out.details)
+                    .bind_text(7, out.prev_hash)
+                    .bind_text(8, out.hash)
+                    .run();
+    if (!done) return fail(done.error().context(doing));
+    return out;
+  }
+
+  Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) override {
+    const std::string doing = "reading audit entries";
+    if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
+    auto s = statement(
+        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log"
+        " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_int64(1, after_seq).bind_int64(2, limit);
+    auto rows = collect<AuditEntry>(**s, read_audit);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  Result<std::int64_t> next_crl_number(const std::string& ca) override {
+    auto n = next_counter("crl:" + ca);
+    if (!n) return fail(n.error().context("drawing the next CRL number of CA " + ca));
+    return n;
+  }
+
+ private:
+  // Every statement goes through here, which is also where a finished
+  // transaction refuses further work (its connection is back in the pool).
+  Result<sqlite::Statement*> statement(std::string_view sql) {
+    if (!conn_) return fail(Errc::internal, "the transaction has already ended");
+    return conn_->statement(sql);
+  }
+
+  // UPDATE of one row by key: Errc::not_found when the key matches nothing.
+  template <class Bind>
+  Status changed_one(Result<sqlite::Statement*>& s, Bind bind, const std::string& doing,
+                     std::string_view missing) {
+    if (!s) return fail(s.error().context(doing));
+    if (auto done = bind(**s).run(); !done) return fail(done.error().context(doing));
+    if (conn_->db().changes() == 0)
+      return fail(Errc::not_found, doing + ": " + std::string(missing));
+    return {};
+  }
+
+  template <class T, class Read>
+  Result<std::optional<T>> find_one(std::string_view sql, const std::string& key, Read read,
+                                    const std::string& doing) {
+    auto s = statement(sql);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_text(1, key);
+    auto found = first<T>(**s, read);
+    if (!found) return fail(found.error().context(doing));
+    return found;
+  }
+
+  template <class T, class Read>
+  Result<std::vector<T>> find_all(std::string_view sql, const std::string& key, Read read,
+                                  const std::string& doing) {
+    auto s = statement(sql);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_text(1, key);
+    auto rows = collect<T>(**s, read);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  static sqlite::Statement& bind_application(sqlite::Statement& s, const ApplicationRecord& a) {
+    return s.bind_text(1, a.id)
+        .bind_text(2, a.kind)
+        .bind_text_or_null(3, a.holder_id)
+        .bind_text_or_null(4, a.device_id)
+        .bind_text(5, a.status)
+        .bind_text_or_null(6, a.idempotency_key)
+        .bind_text(7, a.request_hash)
+        .bind_text(8, a.payload)
+        .bind_int64(9, a.created_at)
+        .bind_int64(10, a.ready_at)
+        .bind_int64(11, a.updated_at);
+  }
+
+  // A counter that never hands out a number twice (see migrations.cpp for
+  // why not MAX(seq)+1). Portable: PostgreSQL takes the same upsert.
+  Result<std::int64_t> next_counter(const std::string& name) {
+    auto s = statement(
+        "INSERT INTO counters (name, value) VALUES (?1, 1)"
+        " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value");
+    if (!s) return fail(s.error());
+    (*s)->bind_text(1, name);
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) return fail(Errc::internal, "the counter " + name + " returned no value");
+    const std::int64_t value = (*s)->column_int64(0);
+    if (auto done = (*s)->run(); !done) return fail(done.error());
+    return value;
+  }
+
+  // Rolls back unless committed and gives the connection back. A connection
+  // whose rollback failed is in an unknown state and is closed instead.
+  void finish() noexcept {
+    if (!conn_) return;
+    conn_->reset_statements();
+    bool reusable = true;
+    if (conn_->db().in_transaction()) reusable = conn_->db().exec("ROLLBACK").has_value();
+    if (reusable) pool_->release(std::move(conn_));
+    conn_.reset();
+  }
+
+  std::shared_ptr<SqliteConnectionPool> pool_;
+  std::unique_ptr<SqliteConnection> conn_;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version)
+    : pool_(std::move(pool)), schema_version_(schema_version) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& db_file) {
+  const std::string doing = "opening store " + db_file.string();
+  auto conn = SqliteConnectionPool::connect(db_file);
+  if (!conn) return fail(conn.error().context(doing));
+  sqlite::Database& db = (*conn)->db();
+  // WAL: readers do not block the writer and a commit is one append to the
+  // log (https://www.sqlite.org/wal.html). The mode is stored in the file, so
+  // later connections inherit it; it is refused where shared memory cannot
+  // be used (some network file systems), which is worth failing loudly on.
+  auto mode = single_text(db, "PRAGMA journal_mode = WAL");
+  if (!mode) return fail(mode.error().context(doing));
+  if (*mode != "wal") {
+    return fail(Errc::io, doing + ": the file system does not allow WAL mode (journal mode is " +
+                              *mode + ")");
+  }
+  auto version = migrate(db, schema_migrations());
+  if (!version) return fail(version.error().context(doing));
+  auto pool = std::make_shared<SqliteConnectionPool>(db_file);
+  pool->release(std::move(*conn));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool), *version));
+}
+
+Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
+  auto conn = pool_->acquire();
+  if (!conn) return fail(conn.error().context("beginning a transaction"));
+  // IMMEDIATE takes the write lock now. A deferred transaction that reads and
+  // then writes must upgrade its lock later, and in WAL mode that upgrade
+  // fails at once with SQLITE_BUSY_SNAPSHOT if another writer committed in
+  // between; busy_timeout cannot help
+  // (https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions).
+  // Taking the lock first makes writers queue under busy_timeout instead,
+  // and makes each read-then-write here (the audit chain's last hash,
+  // consume_challenge, counters) atomic.
+  if (auto began = (*conn)->db().exec("BEGIN IMMEDIATE"); !began) {
+    pool_->release(std::move(*conn));
+    return fail(began.error().context("beginning a transaction"));
+  }
+  return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(pool_, std::move(*conn)));
+}
+
+}  // namespace smacert::store

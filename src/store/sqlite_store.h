@@ -1,0 +1,48 @@
+// The embedded Store: one SQLite file in WAL mode.
+//
+// Threads: begin() may be called from any number of threads at once. Each
+// Transaction owns its own connection, taken from a small pool (or opened
+// when the pool is empty) and given back when the transaction ends, so no
+// connection is ever used by two threads at a time. A single Transaction is
+// not itself thread-safe: use it from one thread at a time.
+//
+// Writers serialise: begin() takes the database's write lock (BEGIN
+// IMMEDIATE) and waits up to 5 s for it, then fails with Errc::unavailable.
+// Corollary: a thread that holds a Transaction and calls begin() again waits
+// for itself and gets Errc::unavailable after 5 s.
+//
+// A Transaction may outlive its SqliteStore; the pool stays alive until the
+// last one ends.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "store/store.h"
+
+namespace smacert::store {
+
+class SqliteConnectionPool;
+
+class SqliteStore final : public Store {
+ public:
+  // Creates the file if needed, switches it to WAL and brings the schema up
+  // to date (store/migrations.h). Errc::conflict if the file's schema is newer
+  // than this binary knows.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& db_file);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<std::unique_ptr<Transaction>> begin() override;
+  int schema_version() const override { return schema_version_; }
+
+ private:
+  SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version);
+
+  std::shared_ptr<SqliteConnectionPool> pool_;
+  int schema_version_;
+};
+
+}  // namespace smacert::store
