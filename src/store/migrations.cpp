@@ -50,7 +50,8 @@ CREATE TABLE devices (
   platform TEXT NOT NULL,
   model TEXT NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('active', 'wipe_pending', 'wiped')),
-  created_at BIGINT NOT NULL
+  created_at BIGINT NOT NULL,
+  token_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX devices_by_holder ON devices (holder_id);
 

@@ -34,6 +34,9 @@ struct DeviceRecord {
   std::string model;
   std::string status;  // "active" | "wipe_pending" | "wiped"
   long long created_at = 0;
+  // hex SHA-256 of the device's bearer token (the token itself is never
+  // stored); empty until an application is accepted for the device.
+  std::string token_hash;
 };
 
 struct CertificateRecord {

@@ -107,10 +107,11 @@ CardRecord read_card(const sqlite::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3)};
 }
 
-constexpr std::string_view kDeviceColumns = "id, holder_id, platform, model, status, created_at";
+constexpr std::string_view kDeviceColumns =
+    "id, holder_id, platform, model, status, created_at, token_hash";
 DeviceRecord read_device(const sqlite::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2),
-          s.column_text(3), s.column_text(4), s.column_int64(5)};
+  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+          s.column_text(4), s.column_int64(5), s.column_text(6)};
 }
 
 // der comes last so that the bulk reads for CRL and OCSP can leave it out.
@@ -383,8 +384,8 @@ class SqliteTransaction final : public Transaction {
   Status insert_device(const DeviceRecord& d) override {
     const std::string doing = "inserting device " + d.id;
     auto s = statement(
-        "INSERT INTO devices (id, holder_id, platform, model, status, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO devices (id, holder_id, platform, model, status, created_at, token_hash)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!s) return fail(s.error().context(doing));
     auto done = (*s)->bind_text(1, d.id)
                     .bind_text_or_null(2, d.holder_id)
@@ -392,6 +393,7 @@ class SqliteTransaction final : public Transaction {
                     .bind_text(4, d.model)
                     .bind_text(5, d.status)
                     .bind_int64(6, d.created_at)
+                    .bind_text(7, d.token_hash)
                     .run();
     if (!done) return fail(on_duplicate(done.error(), **s, "device already exists").context(doing));
     return {};
@@ -399,7 +401,8 @@ class SqliteTransaction final : public Transaction {
 
   Status update_device(const DeviceRecord& d) override {
     auto s = statement(
-        "UPDATE devices SET holder_id = ?2, platform = ?3, model = ?4, status = ?5 WHERE id = ?1");
+        "UPDATE devices SET holder_id = ?2, platform = ?3, model = ?4, status = ?5,"
+        " token_hash = ?6 WHERE id = ?1");
     return changed_one(
         s,
         [&](sqlite::Statement& st) -> sqlite::Statement& {
@@ -407,7 +410,8 @@ class SqliteTransaction final : public Transaction {
               .bind_text_or_null(2, d.holder_id)
               .bind_text(3, d.platform)
               .bind_text(4, d.model)
-              .bind_text(5, d.status);
+              .bind_text(5, d.status)
+              .bind_text(6, d.token_hash);
         },
         "updating device " + d.id, "no such device");
   }

@@ -155,12 +155,15 @@ TEST_F(SqliteStoreTest, DeviceWithoutHolderThenAssigned) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->holder_id, "");
   EXPECT_EQ(found->model, "Pixel 8");
+  EXPECT_EQ(found->token_hash, "ab12");
 
   found->holder_id = "h-2";
   found->status = "wipe_pending";
+  found->token_hash = "cd34";
   ASSERT_TRUE(tx->update_device(*found));
   EXPECT_EQ((*tx->find_device("d-new"))->holder_id, "h-2");
   EXPECT_EQ((*tx->find_device("d-new"))->status, "wipe_pending");
+  EXPECT_EQ((*tx->find_device("d-new"))->token_hash, "cd34");
 
   EXPECT_EQ(tx->update_device(device("d-none", "")).error().code, Errc::not_found);
   EXPECT_EQ(tx->insert_device(device("d-new", "")).error().code, Errc::conflict);

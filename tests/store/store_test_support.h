@@ -42,7 +42,7 @@ inline CardRecord card(std::string id, std::string holder_id) {
 }
 
 inline DeviceRecord device(std::string id, std::string holder_id) {
-  return {std::move(id), std::move(holder_id), "android", "Pixel 8", "active", 100};
+  return {std::move(id), std::move(holder_id), "android", "Pixel 8", "active", 100, "ab12"};
 }
 
 inline CertificateRecord certificate(std::string serial, std::string holder_id,
