@@ -14,7 +14,7 @@
 set -euo pipefail
 
 port=${1:?port}
-work=${2:?work directory}
+pcsc_dir=${2:?work directory}
 shift 2
 [[ "${1:-}" == "--" ]] && shift
 
@@ -22,14 +22,14 @@ driver=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 [[ -f $driver ]] || { echo "pcscd-test: $driver missing (apt install vsmartcard-vpcd)" >&2; exit 1; }
 command -v pcscd >/dev/null || { echo "pcscd-test: pcscd missing (apt install pcscd)" >&2; exit 1; }
 
-mkdir -p "$work/reader.conf.d"
-cat >"$work/reader.conf.d/vpcd" <<CONF
+mkdir -p "$pcsc_dir/reader.conf.d"
+cat >"$pcsc_dir/reader.conf.d/vpcd" <<CONF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   127.0.0.1:$port
 LIBPATH      $driver
 CHANNELID    $port
 CONF
-sock="$work/pcscd.comm"
+sock="$pcsc_dir/pcscd.comm"
 rm -f "$sock"
 
 # Socket activation by hand: bind the UNIX socket, put it on fd 3, exec pcscd
@@ -41,8 +41,8 @@ perl -MIO::Socket::UNIX -MPOSIX -e '
   POSIX::dup2(fileno($s), 3) or die "dup2: $!\n";
   $ENV{LISTEN_FDS} = 1; $ENV{LISTEN_PID} = $$;
   exec @ARGV or die "exec: $!\n";' \
-  "$sock" pcscd --foreground --debug --apdu --config "$work/reader.conf.d" \
-  >"$work/pcscd.log" 2>&1 &
+  "$sock" pcscd --foreground --debug --apdu --config "$pcsc_dir/reader.conf.d" \
+  >"$pcsc_dir/pcscd.log" 2>&1 &
 pcscd_pid=$!
 stop() {
   kill "$pcscd_pid" 2>/dev/null || true
@@ -59,7 +59,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 if ((ready == 0)); then
-  tail -20 "$work/pcscd.log" >&2
+  tail -20 "$pcsc_dir/pcscd.log" >&2
   echo "pcscd-test: pcscd did not come up with the vpcd reader" >&2
   exit 1
 fi
