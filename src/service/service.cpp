@@ -1,0 +1,274 @@
+#include "service/service.h"
+
+#include "core/encoding.h"
+#include "pki/crl.h"
+#include "protocol/canonical.h"
+
+namespace smacert::service {
+
+using store::CertificateRecord;
+using store::Transaction;
+
+Service::Service(store::Store& store, const pki::Authorities& authorities, pki::OcspResponder& ocsp,
+                 EventSigner& events, const Clock& clock, Random& random, ServiceConfig config)
+    : store_(store),
+      authorities_(authorities),
+      ocsp_(ocsp),
+      events_(events),
+      clock_(clock),
+      random_(random),
+      config_(std::move(config)) {}
+
+std::string Service::new_id(std::string_view prefix) {
+  return std::string(prefix) + "-" + hex_encode(random_.bytes(12));
+}
+
+Result<std::unique_ptr<Transaction>> Service::begin() {
+  auto tx = store_.begin();
+  if (!tx) return fail(tx.error().context("opening a store transaction"));
+  return tx;
+}
+
+Status Service::commit(std::unique_ptr<Transaction>& tx, Effects& fx) {
+  SMACERT_TRY_STATUS(tx->commit());
+  // The store is the truth; memory follows it right after the commit.
+  for (auto& [ca, serial, entry] : fx.ocsp) ocsp_.put(ca, serial, entry);
+  {
+    std::lock_guard lock(crl_mutex_);
+    for (int i = 0; i < 2; ++i)
+      if (fx.crl_changed[i]) crl_cache_[i].stale = true;
+  }
+  stats_.issued += fx.issued;
+  stats_.revoked += fx.revoked;
+  stats_.suspended += fx.suspended;
+  stats_.resumed += fx.resumed;
+  if (notify_)
+    for (const auto& d : fx.devices) notify_(d);
+  return {};
+}
+
+Status Service::audit_in(Transaction& tx, const std::string& actor, const std::string& action,
+                         const std::string& subject, const nlohmann::json& details) {
+  store::AuditEntry e;
+  e.at = to_unix(clock_.now());
+  e.actor = actor;
+  e.action = action;
+  e.subject = subject;
+  e.details = details.dump();
+  auto r = tx.append_audit(e);
+  if (!r) return fail(r.error().context("writing the audit log"));
+  return {};
+}
+
+Status Service::event_in(Transaction& tx, Effects& fx, const std::string& device_id,
+                         const std::string& type, nlohmann::json data) {
+  data["event_id"] = new_id("ev");
+  data["issued_at"] = to_rfc3339(clock_.now());
+  std::string data_json = data.dump();
+  auto sig = events_.sign(protocol::event_bytes(device_id, type, data_json));
+  if (!sig) return fail(sig.error().context("signing a push event"));
+  nlohmann::json payload{{"type", type},
+                         {"device", device_id},
+                         {"data", data_json},
+                         {"signature", base64_encode(*sig)}};
+  store::EventRecord e;
+  e.device_id = device_id;
+  e.type = type;
+  e.payload = payload.dump();
+  e.created_at = to_unix(clock_.now());
+  auto seq = tx.enqueue_event(e);
+  if (!seq) return fail(seq.error().context("queueing a push event"));
+  fx.devices.insert(device_id);
+  return {};
+}
+
+Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const IssueSpec& spec,
+                                            const std::string& actor) {
+  pki::CaKind ca_kind = pki::ca_of(spec.kind);
+  const auto& ca = authorities_.of(ca_kind);
+  auto now = clock_.now();
+  // Step 1: reserve a fresh serial in the store before anything is signed, so
+  // a serial can never be issued twice (the table's key refuses a repeat).
+  CertificateRecord rec;
+  for (int attempt = 0;; ++attempt) {
+    rec = CertificateRecord{};
+    rec.serial = pki::random_serial(random_);
+    rec.ca = std::string(pki::ca_kind_name(ca_kind));
+    rec.kind = std::string(pki::certificate_kind_name(spec.kind));
+    rec.holder_id = spec.holder_id;
+    rec.card_id = spec.card_id;
+    rec.device_id = spec.device_id;
+    rec.application_id = spec.application_id;
+    rec.status = "pending";
+    auto reserved = tx.reserve_serial(rec);
+    if (reserved) break;
+    if (reserved.error().code != Errc::conflict || attempt == 3)
+      return fail(reserved.error().context("reserving a serial"));
+  }
+  // Step 2: the CA checks the request and signs.
+  pki::IssueRequest request{.kind = spec.kind,
+                            .csr = spec.csr,
+                            .subject_id = new_id(pki::is_phone(spec.kind) ? "P" : "C"),
+                            .facts = spec.facts,
+                            .serial = rec.serial,
+                            .not_before = now,
+                            .not_after = spec.not_after,
+                            .not_after_limit = spec.not_after_limit};
+  auto cert = ca.issue(request);
+  if (!cert) return fail(cert.error());
+  // Step 3: its OCSP answer, signed now, stored with it.
+  auto serial_bytes = pki::serial_bytes(rec.serial);
+  if (!serial_bytes) return fail(serial_bytes.error());
+  auto entry = ocsp_.sign_entry(ca_kind, *serial_bytes, pki::Good{});
+  if (!entry) return fail(entry.error());
+  rec.der = pki::to_der(cert->get());
+  rec.status = "active";
+  rec.not_before = to_unix(pki::not_before(cert->get()));
+  rec.not_after = to_unix(pki::not_after(cert->get()));
+  rec.issued_at = to_unix(now);
+  rec.ocsp_response = (*entry)->response;
+  rec.ocsp_next_update = to_unix((*entry)->next_update);
+  SMACERT_TRY_STATUS(tx.store_issued(rec));
+  SMACERT_TRY_STATUS(audit_in(tx, actor, "certificate.issue", rec.serial,
+                              {{"kind", rec.kind},
+                               {"holder", rec.holder_id},
+                               {"card", rec.card_id},
+                               {"device", rec.device_id},
+                               {"application", rec.application_id},
+                               {"not_after", to_rfc3339(from_unix(rec.not_after))}}));
+  fx.ocsp.emplace_back(ca_kind, *serial_bytes, *entry);
+  ++fx.issued;
+  return IssuedCertificate{rec.kind, rec.serial, rec.der, from_unix(rec.not_after)};
+}
+
+Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRecord& cert,
+                              const std::string& status, pki::RevocationReason reason,
+                              const std::string& actor, const std::string& action) {
+  auto ca_kind = pki::parse_ca_kind(cert.ca);
+  if (!ca_kind) return fail(Errc::internal, "certificate " + cert.serial + " names an unknown CA");
+  auto serial_bytes = pki::serial_bytes(cert.serial);
+  if (!serial_bytes) return fail(serial_bytes.error());
+  auto now = from_unix(to_unix(clock_.now()));
+  pki::CertStatus st = pki::Good{};
+  int reason_code = -1;
+  long long at = 0;
+  if (status == "revoked" || status == "suspended") {
+    st = pki::Revoked{now, reason};
+    reason_code = static_cast<int>(reason);
+    at = to_unix(now);
+  }
+  // The new status and its new OCSP answer in the same transaction, so the
+  // responder and the store never disagree.
+  auto entry = ocsp_.sign_entry(*ca_kind, *serial_bytes, st);
+  if (!entry) return fail(entry.error());
+  SMACERT_TRY_STATUS(tx.set_certificate_status(cert.serial, status, reason_code, at,
+                                               (*entry)->response, to_unix((*entry)->next_update)));
+  nlohmann::json details{{"kind", cert.kind}, {"holder", cert.holder_id}, {"from", cert.status}};
+  if (reason_code >= 0) details["reason"] = std::string(pki::reason_name(reason));
+  SMACERT_TRY_STATUS(audit_in(tx, actor, action, cert.serial, details));
+  fx.ocsp.emplace_back(*ca_kind, *serial_bytes, *entry);
+  fx.crl_changed[*ca_kind == pki::CaKind::sign ? 0 : 1] = true;
+  if (status == "revoked")
+    ++fx.revoked;
+  else if (status == "suspended")
+    ++fx.suspended;
+  else
+    ++fx.resumed;
+  if (!cert.device_id.empty()) {
+    std::string type = status == "active" ? "resumed" : status;  // "revoked" | "suspended"
+    nlohmann::json data{{"serial", cert.serial}, {"kind", cert.kind}};
+    if (reason_code >= 0) data["reason"] = std::string(pki::reason_name(reason));
+    SMACERT_TRY_STATUS(event_in(tx, fx, cert.device_id, type, data));
+  }
+  return {};
+}
+
+Result<pki::HolderFacts> Service::facts_of(Transaction& tx, const std::string& holder_id) {
+  auto h = tx.find_holder(holder_id);
+  if (!h) return fail(h.error());
+  if (!*h) return fail(Errc::not_found, "no holder " + holder_id);
+  pki::HolderFacts f;
+  f.name = (*h)->name;
+  f.address = (*h)->address;
+  f.birth_date = (*h)->birth_date;
+  f.sex = pki::jpki_sex_code((*h)->sex);
+  return f;
+}
+
+Result<std::size_t> Service::load_ocsp() {
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  std::size_t n = 0;
+  for (auto kind : {pki::CaKind::sign, pki::CaKind::auth}) {
+    auto rows = (*tx)->ocsp_responses(std::string(pki::ca_kind_name(kind)));
+    if (!rows) return fail(rows.error());
+    for (const auto& r : *rows) {
+      auto serial = pki::serial_bytes(r.serial);
+      if (!serial || r.ocsp_response.empty()) continue;
+      pki::CertStatus st = pki::Good{};
+      if (r.status == "revoked" || r.status == "suspended") {
+        auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
+        st = pki::Revoked{from_unix(r.revoked_at),
+                          reason ? *reason : pki::RevocationReason::unspecified};
+      }
+      ocsp_.put(kind, *serial,
+                std::make_shared<const pki::OcspEntry>(
+                    pki::OcspEntry{r.ocsp_response, st, from_unix(r.ocsp_next_update)}));
+      ++n;
+    }
+  }
+  return n;
+}
+
+Result<std::size_t> Service::refresh_ocsp() {
+  // Re-sign when less than half the validity is left, so a responder that
+  // misses a round still never serves a stale answer.
+  auto refreshed = ocsp_.refresh(
+      std::chrono::duration_cast<Seconds>(authorities_.sign->config().ocsp_validity / 2));
+  if (refreshed.empty()) return std::size_t{0};
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  for (const auto& r : refreshed)
+    SMACERT_TRY_STATUS(
+        (*tx)->set_ocsp_response(r.serial_hex, r.entry->response, to_unix(r.entry->next_update)));
+  SMACERT_TRY_STATUS((*tx)->commit());
+  return refreshed.size();
+}
+
+Result<Bytes> Service::crl(pki::CaKind ca) {
+  std::lock_guard lock(crl_mutex_);
+  auto& cache = crl_cache_[ca == pki::CaKind::sign ? 0 : 1];
+  const auto& authority = authorities_.of(ca);
+  auto now = clock_.now();
+  // Rebuilt after a revocation, and when half its validity has passed.
+  if (!cache.stale && now - cache.built < authority.config().crl_validity / 2) return cache.der;
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  auto rows = (*tx)->revoked_certificates(std::string(pki::ca_kind_name(ca)));
+  if (!rows) return fail(rows.error());
+  std::vector<pki::CrlEntry> entries;
+  entries.reserve(rows->size());
+  for (const auto& r : *rows) {
+    auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
+    entries.push_back(
+        {r.serial, from_unix(r.revoked_at), reason ? *reason : pki::RevocationReason::unspecified});
+  }
+  auto number = (*tx)->next_crl_number(std::string(pki::ca_kind_name(ca)));
+  if (!number) return fail(number.error());
+  auto der =
+      pki::build_crl(authority, entries, {*number, now, now + authority.config().crl_validity});
+  if (!der) return fail(der.error());
+  SMACERT_TRY_STATUS((*tx)->commit());
+  cache = CrlCache{std::move(*der), now, false};
+  return cache.der;
+}
+
+Result<std::int64_t> Service::waiting_applications() {
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  auto rows = (*tx)->applications_waiting(std::numeric_limits<long long>::max());
+  if (!rows) return fail(rows.error());
+  return static_cast<std::int64_t>(rows->size());
+}
+
+}  // namespace smacert::service

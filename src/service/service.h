@@ -1,0 +1,146 @@
+// The domain of smacert: holders and cards, applications and device change,
+// registration, the certificate lifecycle, the push outbox and the audit log.
+// It knows nothing of HTTP. Each use case lives in its own file; this class
+// holds what they share. Every change of state happens in one store
+// transaction together with its audit entry, its pre-signed OCSP responses
+// and its push events; the in-memory responder is updated after the commit.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/random.h"
+#include "pki/authority.h"
+#include "pki/ocsp.h"
+#include "service/event_signer.h"
+#include "service/requests.h"
+#include "service/window.h"
+#include "store/store.h"
+
+namespace smacert::service {
+
+struct ServiceConfig {
+  IssuanceWindow window;        // issuance.window
+  Seconds challenge_ttl{300};   // challenges.ttl
+  Seconds activation_delay{0};  // registration.activation_delay (the seed's 15 minutes)
+  Seconds session_ttl{900};     // sessions.ttl
+};
+
+// Counters for /metrics.
+struct ServiceStats {
+  std::atomic<std::uint64_t> issued{0}, revoked{0}, suspended{0}, resumed{0}, applications{0},
+      rejected{0};
+};
+
+class Service {
+ public:
+  // Called after a commit with the devices that have new events.
+  using Notify = std::function<void(const std::string& device_id)>;
+
+  Service(store::Store& store, const pki::Authorities& authorities, pki::OcspResponder& ocsp,
+          EventSigner& events, const Clock& clock, Random& random, ServiceConfig config);
+
+  void on_events(Notify notify) { notify_ = std::move(notify); }
+
+  // Start-up: every pre-signed response from the store into the responder.
+  Result<std::size_t> load_ocsp();
+  // Re-signs responses that near their nextUpdate and stores them.
+  Result<std::size_t> refresh_ocsp();
+  // Issues waiting applications whose time has come (operating hours).
+  Result<std::size_t> issue_due_applications();
+
+  // Counter and hotline (admin token).
+  Result<CardIssued> issue_card(const CardIssueRequest& request);
+  Status change_records(const std::string& holder_id, const RecordsChange& change);
+  Result<store::CertificateRecord> change_status(const std::string& serial, StatusAction action,
+                                                 pki::RevocationReason reason,
+                                                 const std::string& actor);
+
+  // Phone app.
+  Result<store::ChallengeRecord> new_challenge(const std::string& purpose,
+                                               const std::string& subject);
+  Result<ApplicationAccepted> submit_application(const ApplicationRequest& request);
+  Result<ApplicationView> application(const std::string& id, const std::string& device_token);
+  Status register_application(const std::string& id, const std::string& device_token,
+                              const Registration& registration);
+  Result<std::vector<store::EventRecord>> events(const std::string& device_id,
+                                                 const std::string& device_token,
+                                                 std::int64_t after_seq, int limit);
+  Status acknowledge_wipe(const std::string& device_id, const std::string& device_token,
+                          std::int64_t seq);
+  Result<Session> login(const LoginRequest& request);
+  Result<Session> session(const std::string& token);
+  Result<MyPage> my_page(const Session& session);
+  Result<store::CertificateRecord> revoke_by_holder(const Session& session,
+                                                    const std::string& serial);
+  Result<store::CertificateRecord> revoke_with_card(const std::string& serial,
+                                                    const CardRevocation& proof);
+
+  // Relying parties and the public endpoints.
+  Result<Bytes> crl(pki::CaKind ca);
+  const pki::Authorities& authorities() const { return authorities_; }
+  const EventSigner& event_signer() const { return events_; }
+  const ServiceStats& stats() const { return stats_; }
+  Result<std::int64_t> waiting_applications();
+  const Clock& clock() const { return clock_; }
+
+ private:
+  // What a transaction did that must reach memory after it commits.
+  struct Effects {
+    std::vector<std::tuple<pki::CaKind, Bytes, std::shared_ptr<const pki::OcspEntry>>> ocsp;
+    std::set<std::string> devices;  // with new events
+    bool crl_changed[2] = {false, false};
+    std::uint64_t issued = 0, revoked = 0, suspended = 0, resumed = 0;
+  };
+  struct IssueSpec {
+    pki::CertificateKind kind;
+    const X509_REQ* csr;
+    std::string holder_id, card_id, device_id, application_id;
+    std::optional<pki::HolderFacts> facts;
+    TimePoint not_after;
+    std::optional<TimePoint> not_after_limit;
+  };
+
+  Result<IssuedCertificate> issue_in(store::Transaction& tx, Effects& fx, const IssueSpec& spec,
+                                     const std::string& actor);
+  Status set_status_in(store::Transaction& tx, Effects& fx, const store::CertificateRecord& cert,
+                       const std::string& status, pki::RevocationReason reason,
+                       const std::string& actor, const std::string& action);
+  Status audit_in(store::Transaction& tx, const std::string& actor, const std::string& action,
+                  const std::string& subject, const nlohmann::json& details);
+  Status event_in(store::Transaction& tx, Effects& fx, const std::string& device_id,
+                  const std::string& type, nlohmann::json data);
+  Status issue_application_in(store::Transaction& tx, Effects& fx, store::ApplicationRecord& app);
+  Result<store::DeviceRecord> device_for(store::Transaction& tx, const std::string& device_id,
+                                         const std::string& token);
+  Result<pki::HolderFacts> facts_of(store::Transaction& tx, const std::string& holder_id);
+  Status commit(std::unique_ptr<store::Transaction>& tx, Effects& fx);
+  Result<std::unique_ptr<store::Transaction>> begin();
+  std::string new_id(std::string_view prefix);
+
+  store::Store& store_;
+  const pki::Authorities& authorities_;
+  pki::OcspResponder& ocsp_;
+  EventSigner& events_;
+  const Clock& clock_;
+  Random& random_;
+  ServiceConfig config_;
+  Notify notify_;
+  ServiceStats stats_;
+
+  std::mutex sessions_mutex_;
+  std::map<std::string, Session> sessions_;  // in memory: a restart logs everyone out
+
+  std::mutex crl_mutex_;
+  struct CrlCache {
+    Bytes der;
+    TimePoint built{};
+    bool stale = true;
+  } crl_cache_[2];
+};
+
+}  // namespace smacert::service
