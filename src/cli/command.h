@@ -55,5 +55,6 @@ CLI::App* add_command(CLI::App& parent, const std::string& name, const std::stri
 // Command groups, one file each.
 void add_ca_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_card_commands(CLI::App& app, GlobalOptions& g, int& result);
+void add_serve_command(CLI::App& app, GlobalOptions& g, int& result);
 
 }  // namespace smacert::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   int result = kExitOk;
   add_ca_commands(app, g, result);
   add_card_commands(app, g, result);
+  add_serve_command(app, g, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

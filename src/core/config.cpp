@@ -71,7 +71,53 @@ Result<Config> parse_config(std::string_view text) {
                                             std::string(e.description()));
   }
   Config c;
-  SMACERT_TRY_STATUS(only_known(root, "", {"pki"}));
+  SMACERT_TRY_STATUS(only_known(
+      root, "", {"pki", "server", "issuance", "registration", "challenges", "sessions"}));
+  auto table = [&](const char* name) -> Result<const toml::table*> {
+    if (!root.contains(name)) return static_cast<const toml::table*>(nullptr);
+    auto* t = root.get_as<toml::table>(name);
+    if (t == nullptr) return fail(bad(name, "must be a table"));
+    return t;
+  };
+  auto server = table("server");
+  if (!server) return fail(server.error());
+  if (*server) {
+    const std::string p = "server.";
+    SMACERT_TRY_STATUS(only_known(**server, p, {"listen", "threads", "log_format", "log_level"}));
+    SMACERT_TRY_STATUS(get_string(**server, p, "listen", c.server.listen));
+    Seconds threads{c.server.threads};
+    SMACERT_TRY_STATUS(get_seconds(**server, p, "threads", Seconds(0), Seconds(256), threads));
+    c.server.threads = static_cast<int>(threads.count());
+    SMACERT_TRY_STATUS(get_string(**server, p, "log_format", c.server.log_format));
+    if (c.server.log_format != "text" && c.server.log_format != "json")
+      return fail(bad("server.log_format", "must be text or json"));
+    SMACERT_TRY_STATUS(get_string(**server, p, "log_level", c.server.log_level));
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!kLevels.count(c.server.log_level))
+      return fail(bad("server.log_level", "must be trace, debug, info, warn, error or off"));
+  }
+  auto issuance = table("issuance");
+  if (!issuance) return fail(issuance.error());
+  if (*issuance) {
+    SMACERT_TRY_STATUS(only_known(**issuance, "issuance.", {"window"}));
+    SMACERT_TRY_STATUS(get_string(**issuance, "issuance.", "window", c.issuance.window));
+  }
+  auto registration = table("registration");
+  if (!registration) return fail(registration.error());
+  if (*registration) {
+    SMACERT_TRY_STATUS(only_known(**registration, "registration.", {"activation_delay"}));
+    SMACERT_TRY_STATUS(get_seconds(**registration, "registration.", "activation_delay", Seconds(0),
+                                   Seconds(86400), c.registration.activation_delay));
+  }
+  for (auto [name, slot, max] : {std::tuple{"challenges", &c.challenge_ttl, Seconds(3600)},
+                                 std::tuple{"sessions", &c.session_ttl, Seconds(86400)}}) {
+    auto t = table(name);
+    if (!t) return fail(t.error());
+    if (!*t) continue;
+    std::string p = std::string(name) + ".";
+    SMACERT_TRY_STATUS(only_known(**t, p, {"ttl"}));
+    SMACERT_TRY_STATUS(get_seconds(**t, p, "ttl", Seconds(10), max, *slot));
+  }
   if (auto* pki = root.get_as<toml::table>("pki")) {
     const std::string p = "pki.";
     SMACERT_TRY_STATUS(only_known(*pki, p,

@@ -22,6 +22,20 @@ struct Config {
     std::string policy_card_sign, policy_card_auth, policy_phone_sign,
         policy_phone_auth;  // empty = default
   } pki;
+  struct Server {
+    std::string listen = "127.0.0.1:8700";
+    int threads = 0;                  // 0: one per core
+    std::string log_format = "text";  // text | json
+    std::string log_level = "info";   // trace | debug | info | warn | error | off
+  } server;
+  struct Issuance {
+    std::string window = "always";  // or "HH:MM-HH:MM", Japan time
+  } issuance;
+  struct Registration {
+    Seconds activation_delay{0};  // the seed's "wait about 15 minutes": 900
+  } registration;
+  Seconds challenge_ttl{300};  // [challenges] ttl
+  Seconds session_ttl{900};    // [sessions] ttl
 };
 
 Result<Config> parse_config(std::string_view toml_text);

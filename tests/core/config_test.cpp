@@ -33,6 +33,35 @@ card_sign = "1.2.3.4"
   EXPECT_EQ(c->pki.policy_card_sign, "1.2.3.4");
 }
 
+TEST(Config, ReadsTheServiceSections) {
+  auto c = parse_config(R"(
+[server]
+listen = "127.0.0.1:9000"
+threads = 2
+log_format = "json"
+log_level = "warn"
+[issuance]
+window = "07:00-19:30"
+[registration]
+activation_delay = 900
+[challenges]
+ttl = 120
+[sessions]
+ttl = 600
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.listen, "127.0.0.1:9000");
+  EXPECT_EQ(c->server.threads, 2);
+  EXPECT_EQ(c->server.log_format, "json");
+  EXPECT_EQ(c->issuance.window, "07:00-19:30");
+  EXPECT_EQ(c->registration.activation_delay.count(), 900);
+  EXPECT_EQ(c->challenge_ttl.count(), 120);
+  EXPECT_EQ(c->session_ttl.count(), 600);
+  EXPECT_FALSE(parse_config("[server]\nlog_format = \"xml\""));
+  EXPECT_FALSE(parse_config("[sessions]\nttl = 1"));
+  EXPECT_FALSE(parse_config("server = 1"));
+}
+
 TEST(Config, ErrorsNameTheKey) {
   auto expect_error = [](const char* text, const char* words) {
     auto c = parse_config(text);

@@ -1,0 +1,193 @@
+// smacert serve — the whole service on the embedded SQLite store. This file
+// only wires objects together (Boulder's thin mains): data folder, CAs,
+// store, OCSP responder, service, HTTP routes, server, background work.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <thread>
+
+#include "cli/command.h"
+#include "core/encoding.h"
+#include "core/files.h"
+#include "http/handlers/routes.h"
+#include "http/server.h"
+#include "http/shutdown_signal.h"
+#include "store/sqlite_store.h"
+
+namespace smacert::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ServeOptions {
+  std::string config;
+  std::string data = "./smacert-data";
+  std::string listen;  // overrides server.listen
+  bool test_clock = false;
+};
+
+Result<std::pair<std::string, std::uint16_t>> split_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return fail(Errc::invalid_argument, "--listen must be HOST:PORT, e.g. 127.0.0.1:8700");
+  try {
+    int port = std::stoi(text.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    std::string host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    return std::pair{host, static_cast<std::uint16_t>(port)};
+  } catch (...) {
+    return fail(Errc::invalid_argument, "--listen must end in a port number 0-65535");
+  }
+}
+
+// The admin token: 32 random bytes, base64url, in a file of mode 0600.
+Result<std::string> admin_token(const fs::path& file, Random& random) {
+  auto existing = read_file(file, 4096);
+  if (existing) {
+    std::string t(as_chars(*existing));
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    if (t.size() < 16)
+      return fail(Errc::invalid_argument,
+                  file.string() + " holds a token shorter than 16 characters");
+    return t;
+  }
+  if (existing.error().code != Errc::not_found) return fail(existing.error());
+  std::string t = base64url_encode(random.bytes(32));
+  SMACERT_TRY_STATUS(write_file_atomic(file, as_bytes(t + "\n"), 0600));
+  return t;
+}
+
+void setup_logging(const Config& config) {
+  auto logger = spdlog::stderr_logger_mt("smacert");
+  if (config.server.log_format == "json")
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(config.server.log_level));
+  spdlog::set_default_logger(logger);
+}
+
+int serve(const GlobalOptions& g, const ServeOptions& o) {
+  Config config;
+  if (!o.config.empty()) {
+    auto c = load_config(o.config);
+    if (!c) return report(c.error(), g);
+    config = *c;
+  }
+  setup_logging(config);
+  auto pki_config = pki::pki_config(config.pki);
+  if (!pki_config) return report(pki_config.error(), g);
+  auto window = service::IssuanceWindow::parse(config.issuance.window);
+  if (!window) return report(window.error().context("issuance.window"), g);
+  auto listen = split_listen(o.listen.empty() ? config.server.listen : o.listen);
+  if (!listen) return report(listen.error(), g);
+
+  fs::path data(o.data);
+  if (auto st = ensure_directory(data, 0700); !st) return report(st.error(), g);
+  SystemClock system_clock;
+  ManualClock manual_clock(system_clock.now());
+  const Clock& clock = o.test_clock ? static_cast<const Clock&>(manual_clock) : system_clock;
+  OsRandom random;
+
+  // Step 1: the CAs (made on first start), the store, the push key, the token.
+  auto authorities = pki::Authorities::open_or_create(data, *pki_config, clock, random);
+  if (!authorities) return report(authorities.error(), g);
+  auto store = store::SqliteStore::open(data / "store.db");
+  if (!store) return report(store.error(), g);
+  auto events = service::EventSigner::open_or_create(data / "push.key");
+  if (!events) return report(events.error(), g);
+  auto token = admin_token(data / "admin.token", random);
+  if (!token) return report(token.error(), g);
+
+  // Step 2: the domain, with every pre-signed OCSP answer loaded from the store.
+  pki::OcspResponder responder(*authorities, clock);
+  service::ServiceConfig service_config{*window, config.challenge_ttl,
+                                        config.registration.activation_delay, config.session_ttl};
+  service::Service service(**store, *authorities, responder, **events, clock, random,
+                           service_config);
+  auto loaded = service.load_ocsp();
+  if (!loaded) return report(loaded.error(), g);
+  auto hub = std::make_shared<http::Hub>();
+  service.on_events([hub](const std::string& device) { hub->notify(device); });
+
+  // Step 3: HTTP.
+  std::mutex work_mutex;
+  std::condition_variable work_cv;
+  bool stopping = false, work_now = false;
+  auto wake_worker = [&] {
+    std::lock_guard lock(work_mutex);
+    work_now = true;
+    work_cv.notify_all();
+  };
+  auto metrics = std::make_shared<http::Metrics>();
+  http::Router router;
+  http::add_service_routes(router, {service, responder, hub, metrics, *token,
+                                    o.test_clock ? &manual_clock : nullptr, wake_worker});
+  http::ServerOptions options;
+  options.address = listen->first;
+  options.port = listen->second;
+  options.threads = static_cast<unsigned>(config.server.threads);
+  options.metrics = metrics;
+  auto server = http::Server::start(std::move(router), options);
+  if (!server) return report(server.error(), g);
+
+  // Step 4: background work — waiting applications, OCSP refresh.
+  std::thread worker([&] {
+    auto last_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    std::unique_lock lock(work_mutex);
+    while (!stopping) {
+      lock.unlock();
+      if (auto n = service.issue_due_applications(); !n)
+        spdlog::error("issuing waiting applications: {}", n.error().message);
+      else if (*n > 0)
+        spdlog::info("issued {} waiting application(s)", *n);
+      if (std::chrono::steady_clock::now() - last_refresh > std::chrono::minutes(1)) {
+        if (auto n = service.refresh_ocsp(); !n)
+          spdlog::error("refreshing OCSP: {}", n.error().message);
+        last_refresh = std::chrono::steady_clock::now();
+      }
+      lock.lock();
+      work_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || work_now; });
+      work_now = false;
+    }
+  });
+
+  spdlog::info("smacert serving on {} (data {}, {} OCSP responses loaded{})", (*server)->url(),
+               data.string(), *loaded, o.test_clock ? ", test clock" : "");
+  if (!g.json)
+    std::cout << "smacert serving on " << (*server)->url() << std::endl;
+  else
+    print_json({{"url", (*server)->url()}, {"data", data.string()}});
+
+  int sig = http::wait_for_shutdown_signal(**server);
+  {
+    std::lock_guard lock(work_mutex);
+    stopping = true;
+    work_cv.notify_all();
+  }
+  worker.join();
+  spdlog::info("stopped by signal {}", sig);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, GlobalOptions& g, int& result) {
+  auto o = std::make_shared<ServeOptions>();
+  auto* serve_cmd =
+      add_command(app, "serve", "Run the service (CA, registration, push, OCSP, CRL) on SQLite",
+                  result, [&g, o] { return serve(g, *o); });
+  serve_cmd->add_option("--config", o->config, "TOML configuration file (docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--data", o->data, "Data folder: store.db, ca/, push.key, admin.token")
+      ->capture_default_str();
+  serve_cmd->add_option("--listen", o->listen,
+                        "HOST:PORT (default 127.0.0.1:8700; port 0 = any free)");
+  serve_cmd->add_flag("--test-clock", o->test_clock,
+                      "Start a movable clock and add POST /admin/v1/clock (tests only)");
+}
+
+}  // namespace smacert::cli
