@@ -6,6 +6,11 @@
 namespace smacert::cli {
 
 int exit_code_for(const Error& e) {
+  if (e.from_service) {
+    if (e.code == Errc::locked) return kExitLocked;
+    if (e.code == Errc::unavailable || e.code == Errc::internal) return kExitUnavailable;
+    return kExitRejected;
+  }
   switch (e.code) {
     case Errc::invalid_argument:
       return kExitUsage;

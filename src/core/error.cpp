@@ -42,7 +42,7 @@ Error Error::context(std::string_view doing) const {
   std::string text(doing);
   text += ": ";
   text += message;
-  return Error{code, std::move(text)};
+  return Error{code, std::move(text), from_service};
 }
 
 }  // namespace smacert

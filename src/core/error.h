@@ -32,6 +32,9 @@ std::string_view errc_name(Errc code);
 struct Error {
   Errc code;
   std::string message;  // one sentence a person can act on; never a secret
+  // True when the service answered with this error (a 4xx/5xx), as opposed
+  // to one found here; the CLI's exit codes tell the two apart.
+  bool from_service = false;
 
   // "persisting serial: <message>" — keeps the code, adds what was being done.
   Error context(std::string_view doing) const;

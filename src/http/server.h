@@ -1,0 +1,68 @@
+// The HTTP/1.1 server: a listener, one session per connection, the router's
+// handlers run on the I/O threads. Handlers never see a socket.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace smacert::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: an ephemeral port, see Server::port()
+  unsigned threads = 0;    // 0: std::thread::hardware_concurrency()
+
+  std::size_t header_limit = 8 * 1024;  // request line and fields; over it: 431
+  std::size_t body_limit = 64 * 1024;   // default per route; over it: 413
+  std::size_t max_connections = 10'000;
+
+  // Waiting for the first byte of a request on an open connection.
+  std::chrono::milliseconds idle_timeout{30'000};
+  // From a request's first byte to the end of its header (slowloris bound).
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  // Event streams write ": keep-alive" and re-fetch after this much quiet.
+  std::chrono::milliseconds sse_keepalive{15'000};
+  // stop() waits this long for in-flight requests before cutting them off.
+  std::chrono::milliseconds drain_timeout{10'000};
+
+  std::shared_ptr<Metrics> metrics;    // null: the server makes one
+  std::shared_ptr<const Clock> clock;  // for the Date field; null: SystemClock
+};
+
+class Server {
+ public:
+  // Checks the routes, binds, listens and starts the I/O threads.
+  // Errc::invalid_argument for a bad route table or address, Errc::unavailable
+  // when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> start(Router router, ServerOptions options = {});
+
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+  std::string address() const;
+  std::string url() const;  // "http://127.0.0.1:PORT"
+  const std::shared_ptr<Metrics>& metrics() const;
+
+  // Stops accepting, lets in-flight requests finish (up to drain_timeout),
+  // closes idle connections and event streams, joins the I/O threads.
+  // Idempotent and thread-safe; from a handler it only starts the stop.
+  void stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace smacert::http

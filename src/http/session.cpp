@@ -1,0 +1,316 @@
+#include "http/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "http/sse_writer.h"
+#include "http/target.h"
+
+namespace smacert::http::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 4096;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+// Beast 1.74 speaks boost::string_view.
+std::string_view sv(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+beast::string_view bsv(std::string_view s) {
+  return {s.data(), s.size()};
+}
+
+// The peer went away or a deadline passed: nothing to answer.
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == net::error::eof || ec == net::error::operation_aborted ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::error::not_connected || ec == beast::error::timeout ||
+         ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+}
+
+// Header values from handlers end up on the wire: no line breaks (RFC 9110 5.5).
+bool safe_field(std::string_view name, std::string_view value) {
+  return !name.empty() && name.find_first_of("\r\n:") == std::string_view::npos &&
+         value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+Session::Session(net::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
+    : state_(std::move(state)), stream_(std::move(socket)), executor_(stream_.get_executor()) {
+  error_code ec;
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_address_ = endpoint.address().to_string();
+  state_->options.metrics->connection_opened();
+}
+
+Session::~Session() {
+  state_->options.metrics->connection_closed();
+  if (id_) state_->connections.remove(*id_);
+}
+
+void Session::start() {
+  id_ = state_->connections.add(weak_from_this());
+  if (!id_) return close_now();  // the server is stopping
+  // Run on the connection's strand from the first step on.
+  net::dispatch(executor_, beast::bind_front_handler(&Session::await_request, shared_from_this()));
+}
+
+void Session::stop() {
+  net::post(executor_, beast::bind_front_handler(&Session::on_stop, shared_from_this()));
+}
+
+void Session::on_stop() {
+  stopping_ = true;
+  // A request under way is finished and answered; an idle connection goes now.
+  if (idle_ || lingering_) close_now();
+}
+
+void Session::await_request() {
+  if (stopping_) return close_now();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+  parser_->body_limit(state_->max_body_limit);
+  if (buffer_.size() > 0) return read_header();  // the client sent ahead
+  // The idle deadline runs until the first byte; the header deadline after it.
+  idle_ = true;
+  stream_.expires_after(state_->options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+}
+
+void Session::on_first_bytes(error_code ec, std::size_t n) {
+  idle_ = false;
+  if (ec) return close_now();
+  buffer_.commit(n);
+  read_header();
+}
+
+void Session::read_header() {
+  stream_.expires_after(state_->options.header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::on_header, shared_from_this()));
+}
+
+void Session::on_header(error_code ec, std::size_t) {
+  if (ec == bhttp::error::header_limit) {
+    return reject(
+        431, "too_large",
+        "The request header is over " + std::to_string(state_->options.header_limit) + " bytes.",
+        state_->invalid_slot);
+  }
+  if (ec == bhttp::error::body_limit) {  // Content-Length over every route's limit
+    return reject(413, "too_large", "The request body is too large.", state_->invalid_slot);
+  }
+  if (is_disconnect(ec)) return close_now();
+  if (ec == bhttp::error::bad_version) {
+    return reject(505, "malformed", "Only HTTP/1.0 and HTTP/1.1 are served here.",
+                  state_->invalid_slot);
+  }
+  if (ec) {
+    return reject(400, "malformed", "The request is not valid HTTP/1.1 (" + ec.message() + ").",
+                  state_->invalid_slot);
+  }
+  header_at_ = std::chrono::steady_clock::now();
+
+  const auto& message = parser_->get();
+  if (message.version() != 10 && message.version() != 11) {
+    return reject(505, "malformed", "Only HTTP/1.0 and HTTP/1.1 are served here.",
+                  state_->invalid_slot);
+  }
+  request_.method.assign(sv(message.method_string()));
+  request_.target.assign(sv(message.target()));
+  request_.remote_address = remote_address_;
+  request_.body.clear();
+  request_.headers.clear();
+  for (const auto& field : message) {
+    request_.headers.add(std::string(field.name_string()), std::string(field.value()));
+  }
+
+  const auto split = split_target(request_.target);
+  auto path = split ? percent_decode(split->path) : std::nullopt;
+  auto query = split ? parse_query(split->query) : std::nullopt;
+  if (!path || !query) {
+    return reject(400, "malformed",
+                  "The request target must be a path starting with '/' with valid "
+                  "percent-escapes.",
+                  state_->unmatched_slot);
+  }
+  request_.path = std::move(*path);
+  request_.query = std::move(*query);
+  match_ = state_->router.match(request_.method, split->path, request_.params);
+  slot_ = state_->slot_of(match_);
+
+  const auto limit = state_->body_limit_of(match_);
+  if (const auto length = parser_->content_length(); length && *length > limit) {
+    return reject(413, "too_large", "The request body is over " + std::to_string(limit) + " bytes.",
+                  slot_);
+  }
+  parser_->body_limit(limit);  // bounds chunked bodies as they arrive
+
+  if (parser_->is_done()) return dispatch();
+  // RFC 9110 10.1.1: answer 100 (Continue) to a client that waits for it.
+  if (const auto expect = message[bhttp::field::expect]; iequals(sv(expect), "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(state_->options.write_timeout);
+    return net::async_write(
+        stream_, net::buffer(kContinue.data(), kContinue.size()),
+        beast::bind_front_handler(&Session::on_continue_sent, shared_from_this()));
+  }
+  read_body();
+}
+
+void Session::on_continue_sent(error_code ec, std::size_t) {
+  if (ec) return close_now();
+  read_body();
+}
+
+void Session::read_body() {
+  stream_.expires_after(state_->options.body_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&Session::on_body, shared_from_this()));
+}
+
+void Session::on_body(error_code ec, std::size_t) {
+  if (ec == bhttp::error::body_limit) {
+    return reject(
+        413, "too_large",
+        "The request body is over " + std::to_string(state_->body_limit_of(match_)) + " bytes.",
+        slot_);
+  }
+  if (is_disconnect(ec)) return close_now();
+  if (ec) {
+    return reject(400, "malformed",
+                  "The request body is not valid HTTP/1.1 (" + ec.message() + ").", slot_);
+  }
+  dispatch();
+}
+
+void Session::dispatch() {
+  auto message = parser_->release();
+  parser_.reset();
+  request_.body = std::move(message.body());
+  const bool keep_alive = message.keep_alive() && !stopping_;
+
+  Response response;
+  if (match_.kind == RouteMatch::Kind::found) {
+    try {
+      response = match_.route->handler(request_);
+    } catch (const std::exception& e) {
+      // The detail goes to the log, never to the client; the body is not logged.
+      spdlog::error("handler for route {} ({} {}) threw: {}", match_.route->name, request_.method,
+                    request_.path, e.what());
+      response = error_response(500, "internal", "The service failed to complete the request.");
+    } catch (...) {
+      spdlog::error("handler for route {} threw a non-standard exception", match_.route->name);
+      response = error_response(500, "internal", "The service failed to complete the request.");
+    }
+  } else {
+    response = unmatched_response(match_);
+  }
+  send(std::move(response), slot_, keep_alive);
+}
+
+void Session::send(Response response, std::size_t slot, bool keep_alive) {
+  const auto now = state_->options.clock->now();
+  if (auto* stream = std::get_if<SseStream>(&response.body)) {
+    state_->options.metrics->observe(slot, 200, std::chrono::steady_clock::now() - header_at_);
+    handed_over_ = true;
+    auto writer = std::make_shared<SseWriter>(std::move(stream_), std::move(*stream),
+                                              std::move(response.headers), state_);
+    writer->start(date_.format(now));
+    return;  // the writer owns the connection now
+  }
+
+  int status = response.status;
+  if (status < 200 || status > 599) {
+    spdlog::error("a handler answered status {}; sending 500", status);
+    response = error_response(500, "internal", "The service failed to complete the request.");
+    status = 500;
+  }
+  response_ = {};
+  response_.version(11);
+  response_.result(static_cast<unsigned>(status));
+  response_.set(bhttp::field::date, bsv(date_.format(now)));
+  if (!response.content_type.empty())
+    response_.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) {
+    if (safe_field(name, value)) response_.insert(bsv(name), bsv(value));
+  }
+  if (iequals(response.headers.get("Connection").value_or(""), "close")) keep_alive = false;
+  if (auto* text = std::get_if<std::string>(&response.body)) {
+    response_.body() = std::move(*text);
+  } else {
+    response_.body() = std::move(std::get<SharedBytes>(response.body));
+  }
+  response_.keep_alive(keep_alive);
+  response_.prepare_payload();
+
+  state_->options.metrics->observe(slot, status, std::chrono::steady_clock::now() - header_at_);
+  stream_.expires_after(state_->options.write_timeout);
+  bhttp::async_write(stream_, response_,
+                     beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+}
+
+void Session::reject(int status, std::string_view code, std::string_view message,
+                     std::size_t slot) {
+  rejecting_ = true;
+  if (header_at_ == std::chrono::steady_clock::time_point{})
+    header_at_ = std::chrono::steady_clock::now();
+  send(error_response(status, code, message), slot, false);
+}
+
+void Session::on_write(bool keep_alive, error_code ec, std::size_t) {
+  response_.body() = std::string();  // release shared bytes promptly
+  header_at_ = {};
+  if (ec) return close_now();
+  if (rejecting_) return linger_close();
+  if (!keep_alive || stopping_) {
+    error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    return close_now();
+  }
+  await_request();
+}
+
+// After an error answer the client may still be sending (a body we refused):
+// closing at once would reset the connection and could destroy the answer in
+// flight, so read and drop for a short while first (as nginx's lingering close).
+void Session::linger_close() {
+  lingering_ = true;
+  error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLingerTime);
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_linger_read, shared_from_this()));
+}
+
+void Session::on_linger_read(error_code ec, std::size_t) {
+  if (ec || stopping_) return close_now();
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_linger_read, shared_from_this()));
+}
+
+void Session::close_now() {
+  idle_ = false;
+  lingering_ = false;
+  if (handed_over_) return;
+  error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace smacert::http::detail
