@@ -56,5 +56,8 @@ CLI::App* add_command(CLI::App& parent, const std::string& name, const std::stri
 void add_ca_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_card_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_serve_command(CLI::App& app, GlobalOptions& g, int& result);
+void add_verify_commands(CLI::App& app, GlobalOptions& g, int& result);
+void add_counter_commands(CLI::App& app, GlobalOptions& g, int& result);
+void add_phone_commands(CLI::App& app, GlobalOptions& g, int& result);
 
 }  // namespace smacert::cli

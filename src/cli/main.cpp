@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   add_ca_commands(app, g, result);
   add_card_commands(app, g, result);
   add_serve_command(app, g, result);
+  add_verify_commands(app, g, result);
+  add_counter_commands(app, g, result);
+  add_phone_commands(app, g, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

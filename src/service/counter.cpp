@@ -139,4 +139,23 @@ Result<store::CertificateRecord> Service::change_status(const std::string& seria
   return **updated;
 }
 
+Result<store::CertificateRecord> Service::certificate(const std::string& serial) {
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  auto c = (*tx)->find_certificate(serial);
+  if (!c) return fail(c.error());
+  if (!*c || (*c)->der.empty()) return fail(Errc::not_found, "no certificate " + serial);
+  return **c;
+}
+
+Result<std::vector<store::CertificateRecord>> Service::holder_certificates(
+    const std::string& holder_id) {
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  auto h = (*tx)->find_holder(holder_id);
+  if (!h) return fail(h.error());
+  if (!*h) return fail(Errc::not_found, "no holder " + holder_id);
+  return (*tx)->certificates_of_holder(holder_id);
+}
+
 }  // namespace smacert::service

@@ -60,6 +60,10 @@ class Service {
                                                  pki::RevocationReason reason,
                                                  const std::string& actor);
 
+  // Reads for the counter and the lab page.
+  Result<store::CertificateRecord> certificate(const std::string& serial);
+  Result<std::vector<store::CertificateRecord>> holder_certificates(const std::string& holder_id);
+
   // Phone app.
   Result<store::ChallengeRecord> new_challenge(const std::string& purpose,
                                                const std::string& subject);

@@ -34,6 +34,25 @@ Result<std::optional<TimePoint>> parse_rfc3339(const std::string& text) {
   return std::optional<TimePoint>(from_unix(static_cast<long long>(timegm(&tm))));
 }
 
+nlohmann::json record_json(const store::CertificateRecord& c) {
+  nlohmann::json j{{"serial", c.serial},
+                   {"kind", c.kind},
+                   {"ca", c.ca},
+                   {"holder_id", c.holder_id},
+                   {"card_id", c.card_id},
+                   {"device_id", c.device_id},
+                   {"application_id", c.application_id},
+                   {"status", c.status},
+                   {"not_after", to_rfc3339(from_unix(c.not_after))},
+                   {"issued_at", to_rfc3339(from_unix(c.issued_at))}};
+  if (c.revocation_reason >= 0) {
+    auto r = pki::reason_from_code(c.revocation_reason);
+    if (r) j["reason"] = std::string(pki::reason_name(*r));
+    j["revoked_at"] = to_rfc3339(from_unix(c.revoked_at));
+  }
+  return j;
+}
+
 }  // namespace
 
 void add_admin_routes(Router& router, const ServiceRoutes& d) {
@@ -63,6 +82,22 @@ void add_admin_routes(Router& router, const ServiceRoutes& d) {
                                                 {"ca",
                                                  {{"sign", base64_encode(card.sign_ca)},
                                                   {"auth", base64_encode(card.auth_ca)}}}});
+                   })));
+
+  router.add("GET", "/admin/v1/certificates/{serial}", "admin_certificate",
+             admin(d, handle([d](Request& req) -> Result<Response> {
+                     SMACERT_GET(c, d.service.certificate(std::string(req.param("serial"))));
+                     return json_response(200, record_json(c));
+                   })));
+
+  router.add("GET", "/admin/v1/holders/{id}/certificates", "admin_holder_certificates",
+             admin(d, handle([d](Request& req) -> Result<Response> {
+                     SMACERT_GET(list, d.service.holder_certificates(std::string(req.param("id"))));
+                     auto out = nlohmann::json::array();
+                     for (const auto& c : list)
+                       if (!c.der.empty()) out.push_back(record_json(c));
+                     return json_response(
+                         200, {{"holder_id", std::string(req.param("id"))}, {"certificates", out}});
                    })));
 
   router.add("POST", "/admin/v1/holders/{id}/records", "admin_records",
