@@ -32,7 +32,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 demo: build
-	scripts/demo.sh $(BUILD)/smacert
+	$(BUILD)/smacert demo
 
 bench: build
 	@scripts/install-deps.sh --bench

@@ -59,5 +59,6 @@ void add_serve_command(CLI::App& app, GlobalOptions& g, int& result);
 void add_verify_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_counter_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_phone_commands(CLI::App& app, GlobalOptions& g, int& result);
+void add_demo_command(CLI::App& app, GlobalOptions& g, int& result);
 
 }  // namespace smacert::cli

@@ -5,10 +5,10 @@
 
 #include "card/jpki_client.h"
 #include "card/stored_applet.h"
-#include "card/virtual_card.h"
 #include "cli/command.h"
 #include "core/encoding.h"
 #include "core/files.h"
+#include "counter/card_issuance.h"
 #include "http/api_client.h"
 
 namespace smacert::cli {
@@ -46,57 +46,19 @@ Result<http::ApiClient> admin_client(const GlobalOptions& g, const CounterOption
   return http::ApiClient(g.server, *token);
 }
 
-Result<Bytes> b64_field(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_string())
-    return fail(Error{Errc::malformed, std::string("the service's answer lacks ") + key, true});
-  return base64_decode(j[key].get<std::string>());
-}
-
 int issue_card(const GlobalOptions& g, const CounterOptions& o) {
-  if (fs::exists(o.out))
-    return report(Error{Errc::conflict, o.out + " exists; a card is never overwritten"}, g);
   auto api = admin_client(g, o);
   if (!api) return report(api.error(), g);
-  card::CardIssueRequest req;
-  req.facts = {o.name, "", o.birth, pki::jpki_sex_code(o.sex), o.address, ""};
-  req.auth_pin = o.auth_pin;
-  req.sign_password = o.sign_password;
-  std::string holder_id, card_id;
-  // The card makes its keys and requests; the service's counter API issues.
-  card::CardIssuer issuer = [&](const card::CardRequests& r) -> Result<card::CardCertificates> {
-    auto answer = api->post("/admin/v1/cards", {{"name", o.name},
-                                                {"address", o.address},
-                                                {"birth_date", o.birth},
-                                                {"sex", o.sex},
-                                                {"sign_csr", base64_encode(r.sign_csr)},
-                                                {"auth_csr", base64_encode(r.auth_csr)}});
-    if (!answer) return fail(answer.error());
-    card::CardCertificates out;
-    for (const auto& c : (*answer)["certificates"]) {
-      auto der = b64_field(c, "certificate");
-      if (!der) return fail(der.error());
-      (c["kind"] == "card_sign" ? out.sign_cert : out.auth_cert) = std::move(*der);
-    }
-    auto sign_ca = b64_field((*answer)["ca"], "sign");
-    auto auth_ca = b64_field((*answer)["ca"], "auth");
-    if (!sign_ca || !auth_ca)
-      return fail(Error{Errc::malformed, "the service sent no CA certificates", true});
-    out.sign_ca = std::move(*sign_ca);
-    out.auth_ca = std::move(*auth_ca);
-    holder_id = (*answer).value("holder_id", "");
-    card_id = (*answer).value("card_id", "");
-    return out;
-  };
   OsRandom random;
-  auto image = card::make_virtual_card(req, issuer, random);
-  if (!image) return report(image.error(), g);
-  if (auto st = card::save_card_image(o.out, *image); !st) return report(st.error(), g);
+  auto issued = counter::issue_card(
+      *api, {o.name, o.address, o.birth, o.sex, o.sign_password, o.auth_pin}, o.out, random);
+  if (!issued) return report(issued.error(), g);
   if (g.json) {
-    print_json({{"card", o.out}, {"holder_id", holder_id}, {"card_id", card_id}});
+    print_json({{"card", o.out}, {"holder_id", issued->holder_id}, {"card_id", issued->card_id}});
   } else {
     std::cout << say(g, "マイナンバーカードを交付しました: ", "Issued a My Number Card: ") << o.out
               << "\n"
-              << say(g, "  利用者: ", "  holder: ") << holder_id << "\n";
+              << say(g, "  利用者: ", "  holder: ") << issued->holder_id << "\n";
   }
   return kExitOk;
 }

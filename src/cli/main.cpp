@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_verify_commands(app, g, result);
   add_counter_commands(app, g, result);
   add_phone_commands(app, g, result);
+  add_demo_command(app, g, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

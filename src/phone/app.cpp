@@ -90,6 +90,9 @@ Result<ApplyResult> PhoneApp::apply(const ApplyInput& in) {
     if (auto r = check_auth_pin(in.auth_pin, in.auth_pin_confirm); r != Rule::ok)
       return fail(local(Errc::invalid_argument, rule_message(r, false)));
   if (in.card == nullptr) return fail(local(Errc::invalid_argument, "no card to read (⑧)"));
+  auto progress = [&](std::string_view step) {
+    if (in.progress) in.progress(step);
+  };
 
   // ④ + ⑧: the card's signature password, checked by the card itself; then
   // its signature certificate (EF 0001 opens only after the password).
@@ -98,10 +101,12 @@ Result<ApplyResult> PhoneApp::apply(const ApplyInput& in) {
   card::JpkiClient card_client(*in.card);
   SMACERT_TRY_STATUS(card_client.select_application());
   SMACERT_TRY_STATUS(card_client.verify(PinRef::Sign, card_password));
+  progress("④");
   auto card_cert_der = card_client.read_certificate(card::kSignCertFile);
   if (!card_cert_der) return fail(card_cert_der.error().context("reading the card"));
   auto card_cert = pki::parse_certificate(*card_cert_der);
   if (!card_cert) return fail(card_cert.error().context("the card's signature certificate"));
+  progress("⑧");
 
   // The secure element: erased, new keys made inside, the new PINs set.
   auto se = card::StoredApplet::open(se_path(), *random_);
@@ -124,6 +129,7 @@ Result<ApplyResult> PhoneApp::apply(const ApplyInput& in) {
     if (!csr) return fail(csr.error());
     *out = pki::to_der(csr->get());
   }
+  progress("⑩");
 
   // ⑦ 申請する: a fresh challenge, the canonical application, signed by the card.
   auto api = service(false);
@@ -161,6 +167,7 @@ Result<ApplyResult> PhoneApp::apply(const ApplyInput& in) {
   headers.set("Idempotency-Key", state_.idempotency_key);
   auto accepted = api.post("/v1/applications", body, headers);
   if (!accepted) return fail(accepted.error());
+  progress("⑪");
 
   // The push key is pinned at the first application and must not change.
   std::string push_key = accepted->value("push_key", "");
@@ -260,21 +267,26 @@ Result<std::vector<SyncedEvent>> PhoneApp::sync(std::chrono::milliseconds wait) 
 
   std::string path = "/v1/devices/" + state_.device_id + "/events";
   auto api = service();
-  if (wait.count() <= 0) {
+  // What is already queued, then (if nothing was) the push channel until the
+  // first event arrives or `wait` passes, then whatever came with it.
+  auto drain = [&]() -> Status {
     auto list = api.get(path + "?format=json&after=" + std::to_string(state_.last_event));
     if (!list) return fail(list.error());
     for (const auto& e : (*list)["events"])
       if (!handle(e["seq"].get<std::int64_t>(), e["event"].dump())) break;
-  } else {
+    return {};
+  };
+  SMACERT_TRY_STATUS(drain());
+  if (out.empty() && failure && wait.count() > 0 && !state_.wiped) {
     auto st = api.read_events(
         path, state_.last_event,
         [&](const http::SseEvent& e) {
-          if (!handle(e.id, e.data)) return false;
-          // A wipe ends this phone's story; stop listening.
-          return e.type != "wipe";
+          handle(e.id, e.data);
+          return false;  // one is enough: the rest is drained below
         },
         wait);
     if (!st) return fail(st.error());
+    if (failure && !state_.wiped) SMACERT_TRY_STATUS(drain());
   }
   if (!failure) return fail(failure.error());
   return out;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct ApplyInput {
   bool agree_revoke_old = false;                     // ⑨ 同意して次へ
   std::string sign_password, sign_password_confirm;  // ⑩
   std::string auth_pin, auth_pin_confirm;            // ⑪
+  // Called as each seed step's work is done ("④", "⑧", …), for narration and the UI.
+  std::function<void(std::string_view step)> progress;
 };
 
 struct ApplyResult {

@@ -44,7 +44,8 @@ nlohmann::json record_json(const store::CertificateRecord& c) {
                    {"application_id", c.application_id},
                    {"status", c.status},
                    {"not_after", to_rfc3339(from_unix(c.not_after))},
-                   {"issued_at", to_rfc3339(from_unix(c.issued_at))}};
+                   {"issued_at", to_rfc3339(from_unix(c.issued_at))},
+                   {"certificate", base64_encode(c.der)}};
   if (c.revocation_reason >= 0) {
     auto r = pki::reason_from_code(c.revocation_reason);
     if (r) j["reason"] = std::string(pki::reason_name(*r));
