@@ -3,6 +3,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki/authority.h"
+#include "pki/facts.h"
 
 namespace smacert::card {
 namespace {
@@ -15,8 +16,6 @@ std::string name_text(const X509_NAME* name) {
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(n));
 }
-
-constexpr std::string_view kFactsArc = "1.2.392.200149.8.5.5.";
 
 }  // namespace
 
@@ -32,33 +31,13 @@ Result<CertificateSummary> summarize_certificate(ByteView der) {
 Result<CertificateFacts> facts_of_certificate(ByteView der) {
   auto cert = pki::parse_certificate(der);
   if (!cert) return fail(cert.error());
-  pki::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr)));
-  if (!names) return fail(Errc::not_found, "the certificate carries no basic facts");
-  CertificateFacts f;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-    if (gn->type != GEN_OTHERNAME) continue;
-    char oid[80];
-    OBJ_obj2txt(oid, sizeof oid, gn->d.otherName->type_id, 1);
-    std::string_view id(oid);
-    const ASN1_TYPE* v = gn->d.otherName->value;
-    if (id.substr(0, kFactsArc.size()) != kFactsArc || v == nullptr || v->type != V_ASN1_UTF8STRING)
-      continue;
-    std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v->value.utf8string)),
-                     static_cast<std::size_t>(ASN1_STRING_length(v->value.utf8string)));
-    std::string_view leaf = id.substr(kFactsArc.size());
-    if (leaf == "1")
-      f.name = text;
-    else if (leaf == "3")
-      f.sex = text;
-    else if (leaf == "4")
-      f.birth = text;
-    else if (leaf == "5")
-      f.address = text;
-  }
-  if (f.name.empty()) return fail(Errc::not_found, "the certificate carries no basic facts");
-  return f;
+  auto f = pki::facts_of_certificate(cert->get());
+  if (!f) return fail(f.error());
+  // The report shows the facts as the card states them: EYYYYMMDD and the JPKI sex code.
+  std::string birth(1, static_cast<char>('0' + static_cast<int>(f->birth_era)));
+  for (char c : f->birth_date)
+    if (c != '-') birth += c;
+  return CertificateFacts{f->name, birth, std::to_string(f->sex), f->address};
 }
 
 Result<TokenReport> read_token_report(JpkiClient& client,

@@ -28,11 +28,13 @@ struct ServiceRoutes {
 void add_public_routes(Router& router, const ServiceRoutes& deps);
 void add_phone_routes(Router& router, const ServiceRoutes& deps);
 void add_admin_routes(Router& router, const ServiceRoutes& deps);
+void add_rp_routes(Router& router, const ServiceRoutes& deps);
 
 inline void add_service_routes(Router& router, const ServiceRoutes& deps) {
   add_public_routes(router, deps);
   add_phone_routes(router, deps);
   add_admin_routes(router, deps);
+  add_rp_routes(router, deps);
 }
 
 // "Authorization: Bearer TOKEN" → TOKEN, or "" when absent or malformed.
