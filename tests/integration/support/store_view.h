@@ -1,0 +1,53 @@
+// Looks into the store of a running (or stopped) server from the test: a
+// raw dump of every row, to prove that a rejected request changed nothing,
+// and typed reads through the project's own SqliteStore.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_store.h"
+
+namespace smacert::integration {
+
+// Every row of every table, one string per row ("table|col=value|…"), in a
+// stable order; read in one read-only transaction.
+std::vector<std::string> store_rows(const std::filesystem::path& db_file);
+// Succeeds when both dumps hold the same rows; otherwise names the rows that
+// appeared and the rows that went away.
+::testing::AssertionResult same_rows(const std::vector<std::string>& before,
+                                     const std::vector<std::string>& after);
+
+// holder → device → statuses of its phone certificates, from one read-only
+// snapshot (no write lock: safe to poll while the server works).
+using PhoneMap = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
+PhoneMap phone_certificate_snapshot(const std::filesystem::path& db_file);
+
+class StoreView {
+ public:
+  explicit StoreView(const std::filesystem::path& db_file);
+  std::vector<store::CertificateRecord> certificates_of_holder(const std::string& holder_id);
+  std::vector<store::CertificateRecord> certificates_of_device(const std::string& device_id);
+  std::optional<store::CertificateRecord> certificate(const std::string& serial);
+  std::optional<store::DeviceRecord> device(const std::string& id);
+  std::optional<store::ApplicationRecord> application(const std::string& id);
+  std::vector<store::EventRecord> events(const std::string& device_id);
+  std::vector<store::AuditEntry> audit();
+  Status verify_audit_chain();
+
+ private:
+  std::unique_ptr<store::Transaction> begin();
+  std::unique_ptr<store::SqliteStore> store_;
+};
+
+// Phone certificates that count for the one-phone invariant.
+inline bool active_phone_certificate(const store::CertificateRecord& c) {
+  return !c.device_id.empty() && (c.status == "active" || c.status == "suspended");
+}
+
+}  // namespace smacert::integration
