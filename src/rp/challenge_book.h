@@ -19,8 +19,9 @@
 namespace smacert::rp {
 
 struct Challenge {
-  std::string nonce;     // 32 random bytes, base64url
-  std::string audience;  // what the login signature must name
+  std::string nonce;  // 32 random bytes, base64url
+  // What the login signature must name; empty: not bound, the login names it.
+  std::string audience;
   TimePoint expires_at;
 };
 

@@ -91,10 +91,10 @@ Result<TrustAnchors> TrustAnchors::fetch(const std::string& server_url) {
     if (!r) return fail(r.error().context("fetching " + what + " from " + url + path));
     if (r->status != 200)
       // The service answered: the CLI tells a rejection (3) from an outage (5).
-      return fail(Error{http::errc_from_http_status(r->status),
-                        "fetching " + what + " from " + url + path + ": HTTP " +
-                            std::to_string(r->status),
-                        true});
+      return fail(
+          Error{http::errc_from_http_status(r->status),
+                "fetching " + what + " from " + url + path + ": HTTP " + std::to_string(r->status),
+                true});
     return std::move(r->body);
   };
   auto sign = get("/ca/sign.pem", "the signature root");

@@ -268,23 +268,32 @@ TEST_F(RpServer, RelyingPartyEndpoints) {
   EXPECT_EQ(status, 409) << body.dump();
   EXPECT_NE(body["message"].get<std::string>().find("already used"), std::string::npos);
 
-  // A signature for another audience; then a claimed audience that differs.
+  // Bound to bank.example: a signature for another audience fails, and so
+  // does claiming another audience.
+  for (bool claim : {false, true}) {
+    std::tie(status, body) = post("/rp/v1/challenges", {{"audience", "bank.example"}});
+    ASSERT_EQ(status, 201);
+    nonce = body["nonce"];
+    login["nonce"] = nonce;
+    login["signature"] = base64_encode(sign_login(card.auth, "evil.example", nonce));
+    if (claim) login["audience"] = "evil.example";
+    std::tie(status, body) = post("/rp/v1/logins", login);
+    EXPECT_EQ(status, 422) << body.dump();
+  }
+  // Unbound: the login names its audience (as `smacert phone login --rp URL`
+  // does), and the answer repeats it for the relying party to check.
   std::tie(status, body) = post("/rp/v1/challenges", nlohmann::json::object());
   ASSERT_EQ(status, 201);
-  nonce = body["nonce"];
-  std::string default_audience = body["audience"];
-  login["nonce"] = nonce;
-  login["signature"] = base64_encode(sign_login(card.auth, "evil.example", nonce));
-  std::tie(status, body) = post("/rp/v1/logins", login);
-  EXPECT_EQ(status, 422) << body.dump();
-  std::tie(status, body) = post("/rp/v1/challenges", nlohmann::json::object());
+  EXPECT_FALSE(body.contains("audience"));
   nonce = body["nonce"];
   login["nonce"] = nonce;
-  login["audience"] = "evil.example";
-  login["signature"] = base64_encode(sign_login(card.auth, "evil.example", nonce));
+  login["audience"] = "https://shop.example";
+  login["signature"] = base64_encode(sign_login(card.auth, "https://shop.example", nonce));
   std::tie(status, body) = post("/rp/v1/logins", login);
-  EXPECT_EQ(status, 422) << body.dump();
+  EXPECT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["audience"], "https://shop.example");
   login.erase("audience");
+  const std::string default_audience = "smacert-rp";
 
   // Suspended at the hotline: the login is refused and says why.
   set_status(card.auth.serial, "suspend");

@@ -18,7 +18,7 @@ constexpr std::size_t kMaxData = 1024 * 1024;     // the signed document
 constexpr std::size_t kMaxAudience = 128;
 // Login challenges live two minutes: long enough to unlock the phone's key.
 constexpr Seconds kChallengeTtl{120};
-// What a login signs when the relying party names no audience of its own.
+// What a login signs when neither the challenge nor the login names an audience.
 constexpr const char* kDefaultAudience = "smacert-rp";
 
 pki::X509Ptr copy_of(X509* cert) {
@@ -68,11 +68,10 @@ void add_rp_routes(Router& router, const ServiceRoutes& d) {
              handle([state](Request& req) -> Result<Response> {
                SMACERT_GET(in, JsonInput::parse(req.body.empty() ? "{}" : req.body, {"audience"}));
                SMACERT_GET(audience, in.string("audience", kMaxAudience, false));
-               SMACERT_GET(c,
-                           state->challenges.issue(audience.empty() ? kDefaultAudience : audience));
-               return json_response(201, {{"nonce", c.nonce},
-                                          {"audience", c.audience},
-                                          {"expires_at", to_rfc3339(c.expires_at)}});
+               SMACERT_GET(c, state->challenges.issue(audience));
+               nlohmann::json body{{"nonce", c.nonce}, {"expires_at", to_rfc3339(c.expires_at)}};
+               if (!c.audience.empty()) body["audience"] = c.audience;
+               return json_response(201, body);
              }));
 
   router.add(
@@ -85,13 +84,19 @@ void add_rp_routes(Router& router, const ServiceRoutes& d) {
         SMACERT_GET(audience, in.string("audience", kMaxAudience, false));
         // Step 1: spend the nonce, whatever follows: a challenge is single use.
         SMACERT_GET(challenge, state->challenges.consume(nonce));
-        if (!audience.empty() && audience != challenge.audience)
+        // A challenge bound to an audience takes no other; an unbound one
+        // takes the login's (the signature covers it either way, and the
+        // answer names it so the relying party checks it is its own).
+        std::string signed_audience = challenge.audience;
+        if (signed_audience.empty())
+          signed_audience = audience.empty() ? kDefaultAudience : audience;
+        else if (!audience.empty() && audience != signed_audience)
           return fail(Errc::verification, "the audience '" + audience +
                                               "' is not the one the challenge was issued for");
         // Step 2: chain, signature over (audience, nonce), status.
-        SMACERT_GET(login, state->verifier.verify_login(cert, challenge.audience, nonce, sig));
+        SMACERT_GET(login, state->verifier.verify_login(cert, signed_audience, nonce, sig));
         auto body = certificate_summary(login.certificate);
-        body["audience"] = challenge.audience;
+        body["audience"] = signed_audience;
         body["status"] = "ok";
         return json_response(200, body);
       }));
