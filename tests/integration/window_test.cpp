@@ -108,5 +108,59 @@ TEST(OperatingHours, ApplicationAt1945IsIssuedAt0700NextDay) {
   EXPECT_EQ(server.terminate(), 0);
 }
 
+// BUG (src/service/applications.cpp, Service::issue_application_in, the
+// "Revoke first" loop): two first applications ("new", no consent to revoke)
+// from two phones of one holder, both accepted while the window is closed
+// (step 8 only looks at certificates already issued, so both pass). When the
+// window opens the second is issued too and revokes the first phone's
+// certificates (superseded) and wipes it, although its card signed
+// consents.revoke_old = false: a device change without consent. It should be
+// refused at issuance (status "rejected", as a card revoked meanwhile is),
+// leaving the first phone active and unwiped.
+TEST(OperatingHours, TwoWaitingFirstApplicationsDoNotRevokeWithoutConsent) {
+  smacert::testing::TempDir dir("it-window-new");
+  ServerOptions o;
+  o.test_clock = true;
+  o.config_toml = "[issuance]\nwindow = \"07:00-19:30\"\n";
+  ServerProcess server(dir.path() / "data", o);
+  ASSERT_TRUE(server.start());
+  Api api(server.url(), server.admin_token());
+  TimePoint evening = evening_after_today();
+  api.set_clock(to_rfc3339(evening));
+  auto card = issue_card(api);
+  auto first = make_phone(2, 3, "first");
+  auto second = make_phone(4, 5, "second");
+  auto a = apply(api, card, first);
+  ASSERT_EQ(a.status, 202) << a;
+  auto b = apply(api, card, second);
+  ASSERT_EQ(b.status, 202) << b;  // accepted: no phone has certificates yet
+  EXPECT_EQ(b.json.value("status", ""), "waiting");
+
+  api.set_clock(to_rfc3339(evening + std::chrono::hours(11) + std::chrono::minutes(15)));
+  ASSERT_TRUE(eventually([&] {
+    StoreView v(server.store_file());
+    return v.application(first.application_id)->status != "waiting" &&
+           v.application(second.application_id)->status != "waiting";
+  })) << server.log();
+  StoreView v(server.store_file());
+  EXPECT_EQ(v.application(first.application_id)->status, "issued");
+  for (const auto& c : v.certificates_of_device(first.device_id))
+    EXPECT_EQ(c.status, "active") << "the first phone was revoked by an application whose card "
+                                     "did not consent to revoking it";
+  int wipes = 0;
+  for (const auto& e : v.events(first.device_id)) wipes += e.type == "wipe" ? 1 : 0;
+  EXPECT_EQ(wipes, 0);
+  EXPECT_EQ(v.application(second.application_id)->status, "rejected");
+  int active_phones = 0;
+  for (const auto* p : {&first, &second}) {
+    bool active = false;
+    for (const auto& c : v.certificates_of_device(p->device_id))
+      active = active || active_phone_certificate(c);
+    active_phones += active ? 1 : 0;
+  }
+  EXPECT_EQ(active_phones, 1);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
 }  // namespace
 }  // namespace smacert::integration
