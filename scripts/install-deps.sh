@@ -13,7 +13,7 @@ packages=(
   # tests
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers that check our output in tests
-  openssl sqlite3 gnutls-bin libnss3-tools
+  openssl sqlite3 gnutls-bin libnss3-tools curl
   pcscd vsmartcard-vpcd opensc pcsc-tools
 )
 if [[ "${1:-}" == "--bench" ]]; then
