@@ -198,6 +198,9 @@ void add_phone_commands(CLI::App& app, GlobalOptions& g, int& result) {
             std::cout << say(g, "古いスマホの電子証明書を削除しました",
                              "This phone's certificates were erased (device change)")
                       << "\n";
+          else if (e.type == "application_rejected")
+            std::cout << say(g, "申請は受け付けられませんでした: ", "The application was refused: ")
+                      << e.detail << "\n";
           else if (e.type == "suspended")
             std::cout << say(g, "一時停止されました: ", "Suspended: ") << e.detail << "\n";
           else if (e.type == "resumed")
@@ -416,6 +419,7 @@ void add_phone_commands(CLI::App& app, GlobalOptions& g, int& result) {
   server_option(login);
   unlock_options(login, false);
   login->add_option("--rp", o->rp, "The relying party's URL (default: the service itself)");
+  add_phone_ui_command(*ph, g, result);
 }
 
 }  // namespace smacert::cli

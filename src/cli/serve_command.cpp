@@ -71,6 +71,8 @@ void setup_logging(const Config& config) {
 }
 
 int serve(const GlobalOptions& g, const ServeOptions& o) {
+  // Before any thread exists: a SIGTERM from now on waits for the graceful stop.
+  http::block_shutdown_signals();
   Config config;
   if (!o.config.empty()) {
     auto c = load_config(o.config);

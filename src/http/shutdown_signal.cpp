@@ -1,22 +1,35 @@
 #include "http/shutdown_signal.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <csignal>
-
 namespace smacert::http {
+namespace {
+
+sigset_t shutdown_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void block_shutdown_signals() {
+  sigset_t set = shutdown_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
 int wait_for_shutdown_signal(Server& server) {
-  // A private io_context: the server's threads stay free to finish requests.
-  boost::asio::io_context ioc(1);
-  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  // The signals are blocked everywhere (block_shutdown_signals), so they stay
+  // pending until this thread takes one; blocking again here covers callers
+  // that did not.
+  sigset_t set = shutdown_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   int received = 0;
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (!ec) received = signal;
-  });
-  ioc.run();
+  while (sigwait(&set, &received) != 0) {
+  }
   spdlog::info("signal {} received; finishing in-flight requests", received);
   server.stop();
   return received;

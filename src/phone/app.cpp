@@ -248,6 +248,9 @@ Result<std::vector<SyncedEvent>> PhoneApp::sync(std::chrono::milliseconds wait) 
         return false;
       }
       ev.detail = data.value("reason", "");
+    } else if (type == "application_rejected") {
+      state_.application_status = "rejected";
+      ev.detail = data.value("reason", "");
     } else if (type == "suspended" || type == "resumed" || type == "revoked") {
       for (auto& c : state_.certificates)
         if (c.serial == data.value("serial", "")) {

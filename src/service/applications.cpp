@@ -230,6 +230,17 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   if (!sign_der || !auth_der)
     return fail(Errc::internal, "application " + app.id + " has broken CSRs");
 
+  // Only a device change may revoke another phone (the holder consented, ⑨).
+  // A first application that waited for the window while another phone got
+  // certificates is no longer a first application: it is refused.
+  if (app.kind != "device_change") {
+    for (const auto& c : *certs)
+      if (!c.device_id.empty() && c.device_id != app.device_id &&
+          (c.status == "active" || c.status == "suspended"))
+        return fail(Errc::conflict,
+                    "the holder has certificates on another phone; apply for a device change");
+  }
+
   // Revoke first, so that the invariant holds at every point of the transaction.
   std::set<std::string> old_devices;
   for (const auto& c : *certs) {
@@ -313,7 +324,10 @@ Result<std::size_t> Service::issue_due_applications() {
       SMACERT_TRY_STATUS((*tx2)->update_application(app));
       SMACERT_TRY_STATUS(audit_in(**tx2, "system", "application.reject", app.id,
                                   {{"reason", st.error().message}}));
-      SMACERT_TRY_STATUS((*tx2)->commit());
+      Effects rejected;
+      SMACERT_TRY_STATUS(event_in(**tx2, rejected, app.device_id, "application_rejected",
+                                  {{"application", app.id}, {"reason", st.error().message}}));
+      SMACERT_TRY_STATUS(commit(*tx2, rejected));
       ++stats_.rejected;
       continue;
     }

@@ -100,6 +100,29 @@ TEST(Server, ConnectionCloseIsHonoured) {
   EXPECT_EQ(answer.substr(answer.size() - 2), "ok");
 }
 
+TEST(Server, HeadIsAnsweredLikeGetWithoutABody) {
+  testing::EchoRoutes routes;
+  auto server = testing::start_server(routes.router());
+  ASSERT_TRUE(server);
+  RawSocket s(server->port());
+  ASSERT_TRUE(s.send("HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n" + kGet));
+  const auto both = s.read_until("\r\n\r\nok", 5s);
+  const auto second = both.find("HTTP/1.1 200 OK", 1);
+  ASSERT_NE(second, std::string::npos) << both;
+  const auto head = both.substr(0, second);
+  EXPECT_NE(head.find("Content-Length: 2\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // nothing after the header
+
+  Client client;
+  auto res = client.request("HEAD", server->url() + "/healthz");
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "");
+  auto after = client.get(server->url() + "/healthz");  // same connection, still in step
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, "ok");
+}
+
 TEST(Server, HandlersSeeDecodedRequestFields) {
   Router router;
   router.add("POST", "/v1/items/{id}", "item", [](Request& req) {
@@ -259,6 +282,7 @@ TEST(Server, StopDoesNotWaitForIdleConnections) {
 }
 
 TEST(Server, SigtermStopsTheServer) {
+  block_shutdown_signals();  // before the server's threads start, as a main does
   testing::EchoRoutes routes;
   auto server = testing::start_server(routes.router());
   ASSERT_TRUE(server);

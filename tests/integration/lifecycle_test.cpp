@@ -29,12 +29,9 @@ TEST(ServerLifecycle, SigtermExitsZeroAndARestartKeepsCasTokenAndCertificates) {
   EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
-// BUG (src/cli/serve_command.cpp): the ready line "smacert serving on URL" is
-// printed before http::wait_for_shutdown_signal() installs the SIGTERM
-// handler, so a supervisor that stops the service right after it announced
-// itself kills it with the default action (terminated by signal 15, no
-// graceful stop) instead of exit 0 (spec/interfaces.md: SIGTERM → finish
-// in-flight requests, exit 0). Fails whenever the signal wins the race.
+// A supervisor may stop the service the moment it announced itself: the
+// signal must wait for the graceful stop (spec/interfaces.md: SIGTERM →
+// finish in-flight requests, exit 0), not kill the process half-started.
 TEST(ServerLifecycle, SigtermRightAfterTheReadyLineExitsZero) {
   int failures = 0;
   for (int i = 0; i < 10; ++i) {

@@ -108,15 +108,10 @@ TEST(OperatingHours, ApplicationAt1945IsIssuedAt0700NextDay) {
   EXPECT_EQ(server.terminate(), 0);
 }
 
-// BUG (src/service/applications.cpp, Service::issue_application_in, the
-// "Revoke first" loop): two first applications ("new", no consent to revoke)
-// from two phones of one holder, both accepted while the window is closed
-// (step 8 only looks at certificates already issued, so both pass). When the
-// window opens the second is issued too and revokes the first phone's
-// certificates (superseded) and wipes it, although its card signed
-// consents.revoke_old = false: a device change without consent. It should be
-// refused at issuance (status "rejected", as a card revoked meanwhile is),
-// leaving the first phone active and unwiped.
+// Two first applications ("new", no consent to revoke) from two phones of one
+// holder, both accepted while the window is closed: at the opening the first
+// is issued and the second refused ("rejected"), since only a device change
+// the holder consented to may revoke another phone.
 TEST(OperatingHours, TwoWaitingFirstApplicationsDoNotRevokeWithoutConsent) {
   smacert::testing::TempDir dir("it-window-new");
   ServerOptions o;

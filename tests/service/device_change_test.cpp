@@ -192,6 +192,26 @@ TEST_F(ServiceFixture, OutsideTheWindowAnApplicationWaitsForTheMorning) {
   EXPECT_EQ(events_of(phone).back().type, "registration_ready");
 }
 
+TEST_F(ServiceFixture, TwoWaitingFirstApplicationsDoNotRevokeEachOther) {
+  ServiceConfig config;
+  config.window = *IssuanceWindow::parse("07:00-19:30");
+  start(config);
+  auto card = issue_card();
+  clock_.set(from_unix(1795575600 + 7 * 3600 + 45 * 60));  // 19:45 JST
+  auto a = new_phone("evening-a");
+  auto b = new_phone("evening-b");
+  ASSERT_TRUE(service_->submit_application(application(card, a, "new")));
+  ASSERT_TRUE(service_->submit_application(application(card, b, "new")));
+  clock_.set(from_unix(1795575600 + 19 * 3600));  // 07:00 JST
+  EXPECT_EQ(*service_->issue_due_applications(), 1u);
+  // The first is issued; the second, a "new" application without the
+  // consent to revoke, is refused instead of superseding the first.
+  EXPECT_EQ(certs_of(a.device_id).size(), 2u);
+  for (auto& c : certs_of(a.device_id)) EXPECT_EQ(c.status, "active");
+  EXPECT_TRUE(certs_of(b.device_id).empty());
+  EXPECT_EQ(events_of(b).back().type, "application_rejected");
+}
+
 TEST_F(ServiceFixture, RecordsChangeRevokesSignatureCertificatesOnly) {
   auto card = issue_card();
   auto phone = new_phone("phone-records");
