@@ -139,6 +139,7 @@ struct Client::Impl {
                    std::string_view url, Clock::time_point deadline,
                    std::chrono::milliseconds timeout, bool reused, bool& keep) {
     keep = false;
+    const bool method_is_head = req.method() == bhttp::verb::head;
     beast::error_code ec;
     s.expires_at(deadline);
     bhttp::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
@@ -156,6 +157,7 @@ struct Client::Impl {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.body_limit);
+    parser.skip(method_is_head);  // RFC 9110 9.3.2: no body follows, whatever the fields say
     buffer.clear();
     const auto failed = [&](beast::error_code e) -> std::optional<Attempt> {
       if (!e) return std::nullopt;

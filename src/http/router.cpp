@@ -140,6 +140,8 @@ RouteMatch Router::match(std::string_view method, std::string_view raw_path,
         break;
     }
   }
+  // RFC 9110 9.3.2: HEAD is GET without the body (the server drops it).
+  if (!best && method == "HEAD") return match("GET", raw_path, params);
   if (best) {
     params.clear();
     fit(*best, raw_path, &params);

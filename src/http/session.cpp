@@ -257,6 +257,8 @@ void Session::send(Response response, std::size_t slot, bool keep_alive) {
   }
   response_.keep_alive(keep_alive);
   response_.prepare_payload();
+  // A HEAD answer carries the GET answer's fields, Content-Length included, and no body.
+  if (request_.method == "HEAD") response_.body() = std::string();
 
   state_->options.metrics->observe(slot, status, std::chrono::steady_clock::now() - header_at_);
   stream_.expires_after(state_->options.write_timeout);
