@@ -15,6 +15,8 @@ packages=(
   # peers that check our output in tests
   openssl sqlite3 gnutls-bin libnss3-tools curl
   pcscd vsmartcard-vpcd opensc pcsc-tools
+  # browser tests (tests/browser): Debian's Chromium and a CJK font for the screenshots
+  chromium fonts-ipafont-gothic
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light wrk)

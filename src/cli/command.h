@@ -59,6 +59,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& g, int& result);
 void add_verify_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_counter_commands(CLI::App& app, GlobalOptions& g, int& result);
 void add_phone_commands(CLI::App& app, GlobalOptions& g, int& result);
+// `phone ui` under the phone group (and the top-level `lab`).
+void add_phone_ui_command(CLI::App& phone, GlobalOptions& g, int& result);
 void add_demo_command(CLI::App& app, GlobalOptions& g, int& result);
 
 }  // namespace smacert::cli
