@@ -13,6 +13,7 @@
 
 #include "card/stored_applet.h"
 #include "cli/command.h"
+#include "cli/phone_ui_command.h"
 #include "core/encoding.h"
 #include "core/files.h"
 #include "counter/card_issuance.h"
@@ -285,13 +286,30 @@ int run_demo(const GlobalOptions& g, const DemoOptions& o) {
   if (o.keep) {
     pid_t pid = (*service)->pid;
     (*service)->detach();
+    // The lab: new-phone (now holding the certificates) beside a fresh
+    // next-phone, so that a person can click through the whole device change
+    // again in the browser while the certificate table follows it live.
+    std::string stop = std::to_string(pid);
+    auto next =
+        phone::PhoneApp::create(dir / "next-phone", "android", "Pixel 10", (*service)->url, random);
+    if (!next) return fail_with(next.error());
+    auto lab =
+        start_lab_process(dir, (*service)->url, {"new-phone", "next-phone"}, dir / "lab.log");
+    if (!lab) return fail_with(lab.error());
+    stop += " " + std::to_string(lab->pid);
     std::cout << "\n"
               << say(g, "サービスは動作し続けます: ", "The service keeps running: ")
               << (*service)->url << "\n"
+              << "  " << say(g, "ラボ（ブラウザで開く）: ", "lab (open in a browser): ") << lab->url
+              << "\n"
+              << "  "
+              << say(g, "next-phone で機種変更できます（カードのパスワード CARD1234）",
+                     "next-phone can make a device change (card password CARD1234)")
+              << "\n"
               << "  " << say(g, "フォルダ: ", "folder: ") << dir.string() << "\n"
               << "  " << say(g, "例: ", "try: ") << "smacert --server " << (*service)->url
               << " phone status --dir " << (dir / "new-phone").string() << " --auth-pin 2222\n"
-              << "  " << say(g, "停止: ", "stop: ") << "kill " << pid << "\n";
+              << "  " << say(g, "停止: ", "stop: ") << "kill " << stop << "\n";
   } else {
     (*service)->stop();
     if (o.dir.empty()) fs::remove_all(dir);

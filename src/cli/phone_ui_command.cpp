@@ -96,13 +96,12 @@ int lab(const GlobalOptions& g, const UiOptions& o) {
   auto web = phone::ui::find_web_dir(o.web);
   if (!web) return report(web.error(), g);
   // The phones: the folders named by --phones, else every folder with a phone.json.
-  std::vector<std::string> names = o.phones;
-  if (names.empty()) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (fs::is_regular_file(e.path() / "phone.json")) names.push_back(e.path().filename());
-    std::sort(names.begin(), names.end());
-  }
+  std::vector<std::string> all;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (fs::is_regular_file(e.path() / "phone.json")) all.push_back(e.path().filename());
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> names = o.phones.empty() ? all : o.phones;
   if (names.empty())
     return report(Error{Errc::not_found, "no phone folders (with phone.json) in " + dir.string()},
                   g);
@@ -124,7 +123,10 @@ int lab(const GlobalOptions& g, const UiOptions& o) {
 
   http::Router router;
   std::vector<std::unique_ptr<phone::ui::PhoneUi>> uis;
-  phone::ui::LabOptions lab_options{service, *token, holder, {}, *web / "lab"};
+  phone::ui::LabOptions lab_options{service, *token, holder, *web / "lab", {}, {}};
+  for (const auto& name : all)
+    if (auto st = phone::load_state(dir / name))
+      lab_options.device_names.emplace_back(st->device_id, name);
   for (const auto& name : names) {
     if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos)
       return report(Error{Errc::invalid_argument, "a phone is a folder name in --dir: " + name}, g);

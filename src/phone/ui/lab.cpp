@@ -98,8 +98,8 @@ nlohmann::json Lab::table() {
   for (const auto& c : (*list)["certificates"]) {
     std::string device = c.value("device_id", "");
     std::string phone = device.empty() ? "card" : device;
-    for (const auto& p : options_.phones)
-      if (p.device_id == device) phone = p.name;
+    for (const auto& [id, name] : options_.device_names)
+      if (id == device) phone = name;
     std::string ca = c.value("ca", "");
     std::string answer = "error: unknown CA";
     auto der = base64_decode(c.value("certificate", ""));

@@ -28,8 +28,10 @@ struct LabOptions {
   std::string service;      // the service's URL
   std::string admin_token;  // for /admin/v1
   std::string holder_id;
-  std::vector<LabPhone> phones;
   std::filesystem::path web_lab;  // web/lab
+  std::vector<LabPhone> phones;   // shown side by side
+  // Every phone folder's device id → its name, for the table's phone column.
+  std::vector<std::pair<std::string, std::string>> device_names;
 };
 
 class Lab {
