@@ -1,8 +1,12 @@
 // smacert serve — the whole service on the embedded SQLite store. This file
 // only wires objects together (Boulder's thin mains): data folder, CAs,
 // store, OCSP responder, service, HTTP routes, server, background work.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <iostream>
@@ -42,6 +46,34 @@ Result<std::pair<std::string, std::uint16_t>> split_listen(const std::string& te
   } catch (...) {
     return fail(Errc::invalid_argument, "--listen must end in a port number 0-65535");
   }
+}
+
+// Port 0 asks for any free port; the certificates must name the one chosen,
+// so it is chosen here, before anything is issued.
+Result<std::uint16_t> free_loopback_port(const std::string& host) {
+  int fd = ::socket(host.find(':') != std::string::npos ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return fail(Errc::io, "cannot open a socket to find a free port");
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (host.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    a->sin6_family = AF_INET6;
+    ::inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    a->sin_family = AF_INET;
+    ::inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return fail(Errc::unavailable, "cannot bind " + host + " to find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
 // The admin token: 32 random bytes, base64url, in a file of mode 0600.
@@ -87,6 +119,18 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   auto listen = split_listen(o.listen.empty() ? config.server.listen : o.listen);
   if (!listen) return report(listen.error(), g);
 
+  // Certificates name the OCSP and CRL URLs: by default the address served.
+  if (config.pki.public_url.empty()) {
+    if (listen->second == 0) {
+      auto port = free_loopback_port(listen->first);
+      if (!port) return report(port.error(), g);
+      listen->second = *port;
+    }
+    std::string host =
+        listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
+    if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+    pki_config->public_url = "http://" + host + ":" + std::to_string(listen->second);
+  }
   fs::path data(o.data);
   if (auto st = ensure_directory(data, 0700); !st) return report(st.error(), g);
   SystemClock system_clock;

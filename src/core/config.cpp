@@ -128,8 +128,9 @@ Result<Config> parse_config(std::string_view text) {
       return fail(bad("pki.algorithm", "must be rsa2048 or p256"));
     SMACERT_TRY_STATUS(get_string(*pki, p, "public_url", c.pki.public_url));
     auto& url = c.pki.public_url;
-    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) ||
-        url.find_first_of(", \t\r\n\"") != std::string::npos)
+    bool scheme_ok = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    if (pki->contains("public_url") &&
+        (!scheme_ok || url.find_first_of(", \t\r\n\"") != std::string::npos))
       return fail(
           bad("pki.public_url", "must be an http:// or https:// URL without spaces or commas"));
     while (!url.empty() && url.back() == '/') url.pop_back();

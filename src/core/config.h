@@ -15,7 +15,8 @@ namespace smacert {
 struct Config {
   struct Pki {
     std::string algorithm = "rsa2048";  // of CA and OCSP signer keys: rsa2048 | p256
-    std::string public_url = "http://127.0.0.1:8700";
+    // Empty: `smacert serve` uses the address it listens on.
+    std::string public_url;
     bool policies_critical = true;
     Seconds ocsp_validity{24 * 3600};
     Seconds crl_validity{24 * 3600};

@@ -191,20 +191,25 @@ Result<ApplyResult> PhoneApp::apply(const ApplyInput& in) {
   return ApplyResult{state_.application_id, (*accepted)["status"], state_.ready_at};
 }
 
-Status PhoneApp::wipe(std::int64_t seq) {
-  // Erase every key, certificate and PIN, then tell the service.
+Status PhoneApp::erase_credentials() {
   auto se = card::StoredApplet::open(se_path(), *random_);
   if (!se) return fail(se.error());
   card::JpkiClient element(*se);
   SMACERT_TRY_STATUS(element.select_application());
   SMACERT_TRY_STATUS(element.erase());
   SMACERT_TRY_STATUS(keystore_.erase_all());
+  for (auto& c : state_.certificates) c.status = "revoked";
+  state_.application_status.clear();
+  state_.biometrics = false;
+  return save();
+}
+
+Status PhoneApp::wipe(std::int64_t seq) {
+  // Erase every key, certificate and PIN, then tell the service.
+  SMACERT_TRY_STATUS(erase_credentials());
   auto ack = service().post("/v1/devices/" + state_.device_id + "/wipe-ack", {{"seq", seq}});
   if (!ack) return fail(ack.error().context("acknowledging the wipe"));
   state_.wiped = true;
-  state_.biometrics = false;
-  state_.application_status.clear();
-  for (auto& c : state_.certificates) c.status = "revoked";
   return save();
 }
 

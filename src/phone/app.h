@@ -112,6 +112,8 @@ class PhoneApp {
   Result<std::string> unlock_pin(const Unlock& unlock) const;
   Result<std::string> session(const Unlock& unlock);  // returns a service session token
   Status wipe(std::int64_t seq);
+  // ERASE of the secure element and the keystore; the state says so.
+  Status erase_credentials();
   Status require_not_wiped() const;
   std::filesystem::path se_path() const { return dir_ / "se.img"; }
 

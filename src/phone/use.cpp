@@ -183,16 +183,7 @@ Result<std::vector<std::string>> PhoneApp::revoke(bool other_phone, const Unlock
   }
   if (!other_phone) {
     // 利用をやめる: the phone erases its own keys once the service has revoked them.
-    auto se = card::StoredApplet::open(se_path(), *random_);
-    if (!se) return fail(se.error());
-    card::JpkiClient element(*se);
-    SMACERT_TRY_STATUS(element.select_application());
-    SMACERT_TRY_STATUS(element.erase());
-    SMACERT_TRY_STATUS(keystore_.erase_all());
-    for (auto& c : state_.certificates) c.status = "revoked";
-    state_.application_status.clear();
-    state_.biometrics = false;
-    SMACERT_TRY_STATUS(save());
+    SMACERT_TRY_STATUS(erase_credentials());
   }
   if (revoked.empty())
     return fail(local(Errc::not_found, other_phone ? "no other phone has active certificates"

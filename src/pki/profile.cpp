@@ -68,7 +68,7 @@ Result<PkiConfig> pki_config(const Config::Pki& section) {
   auto alg = parse_key_algorithm(section.algorithm);
   if (!alg) return fail(alg.error());
   c.algorithm = *alg;
-  c.public_url = section.public_url;
+  if (!section.public_url.empty()) c.public_url = section.public_url;
   c.policies_critical = section.policies_critical;
   c.ocsp_validity = section.ocsp_validity;
   c.crl_validity = section.crl_validity;
