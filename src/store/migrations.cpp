@@ -66,9 +66,12 @@ CREATE TABLE applications (
   payload TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   ready_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
+  updated_at BIGINT NOT NULL,
+  -- Order of acceptance: waiting applications are issued in it, so a later
+  -- device change supersedes an earlier one even within the same second.
+  accepted_seq BIGINT NOT NULL UNIQUE
 );
-CREATE INDEX applications_by_status_ready_at ON applications (status, ready_at);
+CREATE INDEX applications_by_status_ready_at ON applications (status, ready_at, accepted_seq);
 CREATE INDEX applications_by_holder ON applications (holder_id);
 CREATE INDEX applications_by_device ON applications (device_id);
 

@@ -110,7 +110,7 @@ CardRecord read_card(const sqlite::Statement& s) {
 constexpr std::string_view kDeviceColumns =
     "id, holder_id, platform, model, status, created_at, token_hash";
 DeviceRecord read_device(const sqlite::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+  return {s.column_text(0), s.column_text(1),  s.column_text(2), s.column_text(3),
           s.column_text(4), s.column_int64(5), s.column_text(6)};
 }
 
@@ -569,10 +569,12 @@ class SqliteTransaction final : public Transaction {
     const std::string doing = "inserting application " + a.id;
     auto s = statement(
         "INSERT INTO applications (id, kind, holder_id, device_id, status, idempotency_key,"
-        " request_hash, payload, created_at, ready_at, updated_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        " request_hash, payload, created_at, ready_at, updated_at, accepted_seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     if (!s) return fail(s.error().context(doing));
-    auto done = bind_application(**s, a).run();
+    auto seq = next_counter("application");
+    if (!seq) return fail(seq.error().context(doing));
+    auto done = bind_application(**s, a).bind_int64(12, *seq).run();
     if (!done) {
       return fail(on_duplicate(done.error(), **s, "application already exists",
                                "the idempotency key belongs to another application")
@@ -616,8 +618,8 @@ class SqliteTransaction final : public Transaction {
 
   Result<std::vector<ApplicationRecord>> applications_waiting(long long ready_before) override {
     const std::string doing = "reading the waiting applications";
-    static const std::string sql =
-        select_applications("WHERE status = 'waiting' AND ready_at <= ?1 ORDER BY ready_at, id");
+    static const std::string sql = select_applications(
+        "WHERE status = 'waiting' AND ready_at <= ?1 ORDER BY ready_at, accepted_seq");
     auto s = statement(sql);
     if (!s) return fail(s.error().context(doing));
     (*s)->bind_int64(1, ready_before);

@@ -47,8 +47,10 @@ class Transaction {
   virtual Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
                                    long long ocsp_next_update) = 0;
   virtual Result<std::optional<CertificateRecord>> find_certificate(const std::string& serial) = 0;
-  virtual Result<std::vector<CertificateRecord>> certificates_of_holder(const std::string& holder_id) = 0;
-  virtual Result<std::vector<CertificateRecord>> certificates_of_device(const std::string& device_id) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificates_of_holder(
+      const std::string& holder_id) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificates_of_device(
+      const std::string& device_id) = 0;
   // For the CRL: every revoked or suspended certificate of one CA ("sign"/"auth"), by serial.
   virtual Result<std::vector<CertificateRecord>> revoked_certificates(const std::string& ca) = 0;
   // For the OCSP responder's bulk load: (serial, ca, status, response,
@@ -66,7 +68,8 @@ class Transaction {
   virtual Result<std::optional<ApplicationRecord>> find_application(const std::string& id) = 0;
   virtual Result<std::optional<ApplicationRecord>> find_application_by_idempotency_key(
       const std::string& key) = 0;
-  // Status "waiting" and ready_at <= ready_before, earliest first.
+  // Status "waiting" and ready_at <= ready_before, earliest first; among
+  // equals, in the order they were inserted.
   virtual Result<std::vector<ApplicationRecord>> applications_waiting(long long ready_before) = 0;
 
   // Challenges: single use. consume_challenge() marks it used and returns it

@@ -399,6 +399,22 @@ TEST_F(SqliteStoreTest, ApplicationsWaitingAreThoseReadyByTheTime) {
   EXPECT_EQ(waiting[1].id, "a-late");
 }
 
+TEST_F(SqliteStoreTest, ApplicationsReadyAtTheSameTimeComeInTheOrderTheyWereAccepted) {
+  auto tx = begin();
+  // Ids that sort the other way round: the order must not come from them.
+  for (const char* id : {"a-9", "a-5", "a-1", "a-7"}) {
+    auto a = application(id);
+    a.ready_at = 500;
+    ASSERT_TRUE(tx->insert_application(a));
+  }
+  auto waiting = *tx->applications_waiting(500);
+  ASSERT_EQ(waiting.size(), 4u);
+  EXPECT_EQ(waiting[0].id, "a-9");
+  EXPECT_EQ(waiting[1].id, "a-5");
+  EXPECT_EQ(waiting[2].id, "a-1");
+  EXPECT_EQ(waiting[3].id, "a-7");
+}
+
 // --- Challenges -----------------------------------------------------------
 
 class ChallengeTest : public SqliteStoreTest {
