@@ -177,6 +177,7 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   options.port = listen->second;
   options.threads = static_cast<unsigned>(config.server.threads);
   options.metrics = metrics;
+  options.access_log = config.server.access_log;
   auto server = http::Server::start(std::move(router), options);
   if (!server) return report(server.error(), g);
 

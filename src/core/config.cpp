@@ -83,7 +83,8 @@ Result<Config> parse_config(std::string_view text) {
   if (!server) return fail(server.error());
   if (*server) {
     const std::string p = "server.";
-    SMACERT_TRY_STATUS(only_known(**server, p, {"listen", "threads", "log_format", "log_level"}));
+    SMACERT_TRY_STATUS(
+        only_known(**server, p, {"listen", "threads", "log_format", "log_level", "access_log"}));
     SMACERT_TRY_STATUS(get_string(**server, p, "listen", c.server.listen));
     Seconds threads{c.server.threads};
     SMACERT_TRY_STATUS(get_seconds(**server, p, "threads", Seconds(0), Seconds(256), threads));
@@ -92,6 +93,7 @@ Result<Config> parse_config(std::string_view text) {
     if (c.server.log_format != "text" && c.server.log_format != "json")
       return fail(bad("server.log_format", "must be text or json"));
     SMACERT_TRY_STATUS(get_string(**server, p, "log_level", c.server.log_level));
+    SMACERT_TRY_STATUS(get_bool(**server, p, "access_log", c.server.access_log));
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(c.server.log_level))
       return fail(bad("server.log_level", "must be trace, debug, info, warn, error or off"));

@@ -28,6 +28,7 @@ struct Config {
     int threads = 0;                  // 0: one per core
     std::string log_format = "text";  // text | json
     std::string log_level = "info";   // trace | debug | info | warn | error | off
+    bool access_log = true;           // one line per request
   } server;
   struct Issuance {
     std::string window = "always";  // or "HH:MM-HH:MM", Japan time

@@ -31,6 +31,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   // Event streams write ": keep-alive" and re-fetch after this much quiet.
   std::chrono::milliseconds sse_keepalive{15'000};
+  // One info line per answered request (client, method, path, status,
+  // microseconds) through spdlog; never headers or bodies, where secrets live.
+  bool access_log = false;
   // stop() waits this long for in-flight requests before cutting them off.
   std::chrono::milliseconds drain_timeout{10'000};
 

@@ -223,10 +223,35 @@ void Session::dispatch() {
   send(std::move(response), slot_, keep_alive);
 }
 
+namespace {
+
+// Paths go into log lines as they are, but without what could break a line
+// or a JSON log record: quotes, backslashes, control characters; and cut.
+std::string loggable(std::string_view path) {
+  std::string out;
+  for (char c : path.substr(0, 200)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || c == '"' || c == '\\' || u == 0x7f) ? '?' : c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Session::log_access(int status) const {
+  if (!state_->options.access_log) return;
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - header_at_)
+                    .count();
+  spdlog::info("{} {} {} {} {}us", remote_address_, request_.method, loggable(request_.path),
+               status, micros);
+}
+
 void Session::send(Response response, std::size_t slot, bool keep_alive) {
   const auto now = state_->options.clock->now();
   if (auto* stream = std::get_if<SseStream>(&response.body)) {
     state_->options.metrics->observe(slot, 200, std::chrono::steady_clock::now() - header_at_);
+    log_access(200);
     handed_over_ = true;
     auto writer = std::make_shared<SseWriter>(std::move(stream_), std::move(*stream),
                                               std::move(response.headers), state_);
@@ -261,6 +286,7 @@ void Session::send(Response response, std::size_t slot, bool keep_alive) {
   if (request_.method == "HEAD") response_.body() = std::string();
 
   state_->options.metrics->observe(slot, status, std::chrono::steady_clock::now() - header_at_);
+  log_access(status);
   stream_.expires_after(state_->options.write_timeout);
   bhttp::async_write(stream_, response_,
                      beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));

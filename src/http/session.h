@@ -43,6 +43,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_body(error_code ec, std::size_t);
   void dispatch();
   void send(Response response, std::size_t slot, bool keep_alive);
+  void log_access(int status) const;
   // Answers a request that cannot be served and closes the connection.
   void reject(int status, std::string_view code, std::string_view message, std::size_t slot);
   void on_write(bool keep_alive, error_code ec, std::size_t);
