@@ -96,10 +96,10 @@ struct EventRecord {
 struct AuditEntry {
   std::int64_t seq = 0;  // assigned by the store
   long long at = 0;
-  std::string actor;    // "counter", "hotline", "phone:<device>", "system"
-  std::string action;   // "certificate.issue", "certificate.revoke", ...
-  std::string subject;  // the serial, holder or application it is about
-  std::string details;  // JSON
+  std::string actor;      // "counter", "hotline", "phone:<device>", "system"
+  std::string action;     // "certificate.issue", "certificate.revoke", ...
+  std::string subject;    // the serial, holder or application it is about
+  std::string details;    // JSON
   std::string prev_hash;  // hex SHA-256 of the previous entry, 64 zeros for the first
   std::string hash;       // hex SHA-256 over prev_hash and this entry's fields
 };
