@@ -35,7 +35,6 @@ demo: build
 	$(BUILD)/smacert demo
 
 bench: build
-	@scripts/install-deps.sh --bench
 	scripts/bench.sh $(BUILD)
 
 fmt:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that smacert's build and tests need, and only
 # those that are missing. Safe to run again: it does nothing when all are there.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds the benchmark peers)
+# Usage: scripts/install-deps.sh
 set -euo pipefail
 
 packages=(
@@ -18,9 +18,6 @@ packages=(
   # browser tests (tests/browser): Debian's Chromium and a CJK font for the screenshots
   chromium fonts-ipafont-gothic
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(nginx-light wrk)
-fi
 
 missing=()
 for p in "${packages[@]}"; do
