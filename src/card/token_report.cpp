@@ -6,24 +6,12 @@
 #include "pki/facts.h"
 
 namespace smacert::card {
-namespace {
-
-std::string name_text(const X509_NAME* name) {
-  pki::BioPtr bio(BIO_new(BIO_s_mem()));
-  // RFC 2253 order and escaping, but UTF-8 kept as is for Japanese names.
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
-}  // namespace
 
 Result<CertificateSummary> summarize_certificate(ByteView der) {
   auto cert = pki::parse_certificate(der);
   if (!cert) return fail(cert.error());
-  return CertificateSummary{name_text(X509_get_subject_name(cert->get())),
-                            name_text(X509_get_issuer_name(cert->get())),
+  return CertificateSummary{pki::name_text(X509_get_subject_name(cert->get())),
+                            pki::name_text(X509_get_issuer_name(cert->get())),
                             pki::serial_hex(X509_get0_serialNumber(cert->get())),
                             pki::not_before(cert->get()), pki::not_after(cert->get())};
 }

@@ -94,6 +94,14 @@ std::string to_pem(const X509* cert) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+std::string name_text(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
 std::string serial_hex(const ASN1_INTEGER* serial) {
   BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
   Bytes mag(static_cast<std::size_t>(BN_num_bytes(bn.get())));

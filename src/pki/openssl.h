@@ -74,6 +74,10 @@ Bytes to_der(const X509_REQ* req);
 Bytes to_der(const X509_CRL* crl);
 std::string to_pem(const X509* cert);
 
+// A name in RFC 2253 order and escaping, with UTF-8 kept as it is (Japanese
+// prefectures and municipalities stay readable).
+std::string name_text(const X509_NAME* name);
+
 // Serial number of a certificate as lower-case hex of its magnitude.
 std::string serial_hex(const ASN1_INTEGER* serial);
 Result<Asn1IntegerPtr> serial_from_hex(std::string_view hex);

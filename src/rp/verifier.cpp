@@ -12,15 +12,6 @@
 namespace smacert::rp {
 namespace {
 
-std::string name_text(const X509_NAME* name) {
-  pki::BioPtr bio(BIO_new(BIO_s_mem()));
-  // RFC 2253 order and escaping, but UTF-8 kept as is for Japanese names.
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
 // The smacert profile a certificate's policy OID names, if any.
 std::optional<pki::CertificateKind> kind_of(const X509* cert, const pki::PolicyOids& oids) {
   pki::CertPoliciesPtr policies(static_cast<CERTIFICATEPOLICIES*>(
@@ -138,7 +129,7 @@ Result<CertificateReport> Verifier::report_for(const X509* cert, pki::CaKind iss
   CertificateReport r;
   X509_up_ref(const_cast<X509*>(cert));
   r.certificate.reset(const_cast<X509*>(cert));
-  r.subject = name_text(X509_get_subject_name(cert));
+  r.subject = pki::name_text(X509_get_subject_name(cert));
   r.serial = pki::serial_hex(X509_get0_serialNumber(cert));
   r.not_before = pki::not_before(cert);
   r.not_after = pki::not_after(cert);
