@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "card/stored_applet.h"
+#include "cli/background.h"
 #include "cli/command.h"
 #include "cli/phone_ui_command.h"
 #include "core/encoding.h"
@@ -46,33 +47,12 @@ struct ServiceProcess {
 };
 
 Result<std::unique_ptr<ServiceProcess>> start_service(const fs::path& data, const fs::path& log) {
-  int out[2];
-  if (::pipe(out) != 0) return fail(Errc::io, "cannot make a pipe for the service");
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(Errc::io, "cannot start the service");
-  if (pid == 0) {
-    ::setsid();  // with --keep it outlives the demo's terminal session
-    ::dup2(out[1], STDOUT_FILENO);
-    int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::close(out[0]);
-    ::close(out[1]);
-    ::execl("/proc/self/exe", "smacert", "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  auto started = start_background({"serve", "--data", data.string(), "--listen", "127.0.0.1:0"},
+                                  log, "the service");
+  if (!started) return fail(started.error());
   auto proc = std::make_unique<ServiceProcess>();
-  proc->pid = pid;
-  std::string line;
-  char c;
-  // The service prints one line once it listens: "smacert serving on URL".
-  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-  ::close(out[0]);
-  auto at = line.find("http://");
-  if (at == std::string::npos)
-    return fail(Errc::unavailable, "the service did not start; see " + log.string());
-  proc->url = line.substr(at);
+  proc->pid = started->pid;
+  proc->url = started->url;
   return proc;
 }
 

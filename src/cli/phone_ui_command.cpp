@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/background.h"
 #include "cli/command.h"
 #include "core/encoding.h"
 #include "core/files.h"
@@ -174,30 +175,11 @@ Result<LabProcess> start_lab_process(const fs::path& dir, const std::string& ser
                                      const std::vector<std::string>& phones, const fs::path& log) {
   std::string list;
   for (const auto& p : phones) list += (list.empty() ? "" : ",") + p;
-  int out[2];
-  if (::pipe(out) != 0) return fail(Errc::io, "cannot make a pipe for the lab");
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(Errc::io, "cannot start the lab");
-  if (pid == 0) {
-    ::setsid();  // it outlives the demo's terminal session
-    ::dup2(out[1], STDOUT_FILENO);
-    int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::close(out[0]);
-    ::close(out[1]);
-    ::execl("/proc/self/exe", "smacert", "--server", service.c_str(), "lab", "--dir", dir.c_str(),
-            "--phones", list.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string line;
-  char c;
-  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-  ::close(out[0]);
-  auto at = line.find("http://");
-  if (at == std::string::npos)
-    return fail(Errc::unavailable, "the lab did not start; see " + log.string());
-  return LabProcess{pid, line.substr(at)};
+  auto started = start_background({"--server", service, "lab", "--dir", dir.string(), "--phones",
+                                   list, "--listen", "127.0.0.1:0"},
+                                  log, "the lab");
+  if (!started) return fail(started.error());
+  return LabProcess{started->pid, started->url};
 }
 
 void add_phone_ui_command(CLI::App& phone, GlobalOptions& g, int& result) {

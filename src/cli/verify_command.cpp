@@ -7,6 +7,7 @@
 #include "core/encoding.h"
 #include "core/files.h"
 #include "pki/cms.h"
+#include "rp/facts_json.h"
 #include "rp/verifier.h"
 
 namespace smacert::cli {
@@ -34,14 +35,6 @@ nlohmann::json certificate_json(const rp::CertificateReport& r) {
   if (r.kind) j["kind"] = std::string(pki::certificate_kind_name(*r.kind));
   if (r.profile) j["profile"] = std::string(rp::profile_name(*r.profile));
   return j;
-}
-
-nlohmann::json facts_json(const pki::CertifiedFacts& f) {
-  return {{"name", f.name},
-          {"address", f.address},
-          {"birth_date", f.birth_date},
-          {"birth_era", std::string(pki::era_name(f.birth_era))},
-          {"sex", f.sex}};
 }
 
 std::string_view sex_text(const GlobalOptions& g, int code) {
@@ -134,7 +127,7 @@ int verify_cert(const GlobalOptions& g, const VerifyOptions& o) {
   std::string why = rp::status_sentence(r->status);
   if (g.json) {
     nlohmann::json doc{{"valid", r->good()}, {"certificate", certificate_json(*r)}};
-    if (r->facts) doc["facts"] = facts_json(*r->facts);
+    if (r->facts) doc["facts"] = rp::facts_json(*r->facts);
     if (!why.empty()) doc["message"] = why;
     print_json(doc);
   } else {
@@ -162,7 +155,7 @@ int verify_signature(const GlobalOptions& g, const VerifyOptions& o) {
         {"signer", certificate_json(v->signer)},
         {"signing_time",
          v->signing_time ? nlohmann::json(to_rfc3339(*v->signing_time)) : nlohmann::json(nullptr)},
-        {"facts", facts_json(*v->signer.facts)}};
+        {"facts", rp::facts_json(*v->signer.facts)}};
     print_json(doc);
   } else {
     std::cout << say(g, "署名は有効です", "The signature is valid") << "\n";

@@ -7,6 +7,7 @@
 #include "http/handlers/json_input.h"
 #include "http/handlers/routes.h"
 #include "rp/challenge_book.h"
+#include "rp/facts_json.h"
 #include "rp/verifier.h"
 
 namespace smacert::http {
@@ -49,14 +50,6 @@ nlohmann::json certificate_summary(const rp::CertificateReport& r) {
   if (r.kind) j["kind"] = std::string(pki::certificate_kind_name(*r.kind));
   if (r.profile) j["profile"] = std::string(rp::profile_name(*r.profile));
   return j;
-}
-
-nlohmann::json facts_json(const pki::CertifiedFacts& f) {
-  return {{"name", f.name},
-          {"address", f.address},
-          {"birth_date", f.birth_date},
-          {"birth_era", std::string(pki::era_name(f.birth_era))},
-          {"sex", f.sex}};
 }
 
 }  // namespace
@@ -114,7 +107,7 @@ void add_rp_routes(Router& router, const ServiceRoutes& d) {
                    {"signer", certificate_summary(v.signer)},
                    {"signing_time", v.signing_time ? nlohmann::json(to_rfc3339(*v.signing_time))
                                                    : nlohmann::json(nullptr)},
-                   {"facts", facts_json(*v.signer.facts)}};
+                   {"facts", rp::facts_json(*v.signer.facts)}};
                return json_response(200, body);
              }),
              RouteOptions{2 * kMaxData});
