@@ -9,11 +9,12 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format python3
   # libraries (docs/architecture.md says what each is for)
   libssl-dev libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev libexpected-dev libpcsclite-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libexpected-dev libpcsclite-dev libpq-dev
   # tests
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # peers that check our output in tests
-  openssl sqlite3 gnutls-bin libnss3-tools curl
+  # peers that check our output in tests; PostgreSQL 15 for the shared store's tests
+  # (scripts/pg-test.sh runs a throwaway server; the package's own cluster is not used)
+  openssl sqlite3 gnutls-bin libnss3-tools curl postgresql-15
   pcscd vsmartcard-vpcd opensc pcsc-tools
   # browser tests (tests/browser): Debian's Chromium and a CJK font for the screenshots
   chromium fonts-ipafont-gothic

@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "store/pg.h"
+
 namespace smacert::store {
 namespace {
 
@@ -136,8 +138,17 @@ CREATE TABLE counters (
 );
 )sql";
 
+// Nodes that share a PostgreSQL store follow each other's certificate
+// changes in commit order (Transaction::certificate_changes). change_seq is
+// drawn from the counters table like event seqs; 0 for rows written before.
+constexpr std::string_view kCertificateChanges = R"sql(
+ALTER TABLE certificates ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX certificates_by_change_seq ON certificates (change_seq);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
+    Migration{2, "certificate change numbers", kCertificateChanges},
 };
 
 constexpr std::string_view kCreateVersionTable =
@@ -186,6 +197,48 @@ Status apply(sqlite::Database& db, const Migration& m, int known) {
   return db.exec("COMMIT");
 }
 
+// PostgreSQL: the same steps; a transaction-scoped advisory lock stands in
+// for BEGIN IMMEDIATE, so two nodes starting at once migrate one after the
+// other (the second finds the work done).
+constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(1397571907, 1)";
+
+Result<int> recorded_version(pg::Connection& db) {
+  auto rows = db.run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!rows) return fail(rows.error().error);
+  return static_cast<int>(rows->int64(0, 0));
+}
+
+Status apply(pg::Connection& db, const Migration* m, int known) {
+  if (auto began = db.script("BEGIN"); !began) return fail(began.error().error);
+  auto body = [&]() -> Result<bool> {
+    if (auto locked = db.run(kMigrationLock); !locked) return fail(locked.error().error);
+    if (auto created = db.script(kCreateVersionTable); !created)
+      return fail(created.error().error.context("creating schema_migrations"));
+    if (m == nullptr) return false;
+    auto recorded = recorded_version(db);
+    if (!recorded) return fail(recorded.error());
+    SMACERT_TRY_STATUS(refuse_newer(*recorded, known));
+    if (*recorded >= m->version) return false;
+    if (*recorded != m->version - 1) {
+      return fail(Errc::internal, "the database is at version " + std::to_string(*recorded) +
+                                      ", expected " + std::to_string(m->version - 1));
+    }
+    if (auto done = db.script(render_sql(m->sql, SqlDialect::postgresql)); !done)
+      return fail(done.error().error);
+    auto insert = db.run("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                         pg::Params().int64(m->version).text(m->name));
+    if (!insert) return fail(insert.error().error);
+    return true;
+  };
+  auto applied = body();
+  if (!applied) {
+    (void)db.script("ROLLBACK");
+    return fail(applied.error());
+  }
+  if (auto done = db.script("COMMIT"); !done) return fail(done.error().error);
+  return {};
+}
+
 }  // namespace
 
 std::string render_sql(std::string_view sql, SqlDialect dialect) {
@@ -223,6 +276,33 @@ Result<int> migrate(sqlite::Database& db, std::span<const Migration> migrations)
   for (const Migration& m : migrations) {
     if (m.version <= *recorded) continue;
     if (auto applied = apply(db, m, known); !applied) {
+      return fail(applied.error().context("applying migration " + std::to_string(m.version) + " (" +
+                                          std::string(m.name) + ")"));
+    }
+  }
+  auto final_version = recorded_version(db);
+  if (!final_version) return fail(final_version.error().context("reading the schema version"));
+  return *final_version;
+}
+
+Result<int> migrate(pg::Connection& db, std::span<const Migration> migrations) {
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return fail(Errc::internal,
+                  "migration list is not numbered 1, 2, 3, … at position " + std::to_string(i + 1));
+    }
+  }
+  // The version table is created under the lock too: two concurrent CREATE
+  // TABLE IF NOT EXISTS can both pass the check and one then fails.
+  if (auto created = apply(db, nullptr, known); !created)
+    return fail(created.error().context("creating schema_migrations"));
+  auto recorded = recorded_version(db);
+  if (!recorded) return fail(recorded.error().context("reading the schema version"));
+  if (auto newer = refuse_newer(*recorded, known); !newer) return fail(newer.error());
+  for (const Migration& m : migrations) {
+    if (m.version <= *recorded) continue;
+    if (auto applied = apply(db, &m, known); !applied) {
       return fail(applied.error().context("applying migration " + std::to_string(m.version) + " (" +
                                           std::string(m.name) + ")"));
     }

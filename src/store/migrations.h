@@ -37,4 +37,11 @@ std::span<const Migration> schema_migrations();
 // version is re-read inside each migration's BEGIN IMMEDIATE transaction.
 Result<int> migrate(sqlite::Database& db, std::span<const Migration> migrations);
 
+namespace pg {
+class Connection;
+}
+// The same on PostgreSQL (outside any transaction on `db`); concurrent
+// migrators queue on a transaction-scoped advisory lock.
+Result<int> migrate(pg::Connection& db, std::span<const Migration> migrations);
+
 }  // namespace smacert::store

@@ -59,6 +59,9 @@ struct CertificateRecord {
   // transaction as every status change.
   Bytes ocsp_response;
   long long ocsp_next_update = 0;
+  // Set by the store on every change of the row (see
+  // Transaction::certificate_changes); 0 while only reserved.
+  std::int64_t change_seq = 0;
 };
 
 struct ApplicationRecord {

@@ -118,7 +118,7 @@ DeviceRecord read_device(const sqlite::Statement& s) {
 constexpr std::string_view kCertificateColumnsWithoutDer =
     "serial, ca, kind, holder_id, card_id, device_id, application_id, status,"
     " revocation_reason, revoked_at, not_before, not_after, issued_at, ocsp_response,"
-    " ocsp_next_update";
+    " ocsp_next_update, change_seq";
 CertificateRecord read_certificate(const sqlite::Statement& s, bool with_der) {
   CertificateRecord c;
   c.serial = s.column_text(0);
@@ -136,7 +136,8 @@ CertificateRecord read_certificate(const sqlite::Statement& s, bool with_der) {
   c.issued_at = s.column_int64(12);
   c.ocsp_response = s.column_blob(13);
   c.ocsp_next_update = s.column_int64(14);
-  if (with_der) c.der = s.column_blob(15);
+  c.change_seq = s.column_int64(15);
+  if (with_der) c.der = s.column_blob(16);
   return c;
 }
 CertificateRecord read_full_certificate(const sqlite::Statement& s) {
@@ -308,6 +309,9 @@ class SqliteTransaction final : public Transaction {
 
   // Holders and cards
 
+  // BEGIN IMMEDIATE already made this transaction the only writer.
+  Status lock_holder(const std::string&) override { return {}; }
+
   Status insert_holder(const HolderRecord& h) override {
     const std::string doing = "inserting holder " + h.id;
     auto s = statement(
@@ -455,9 +459,11 @@ class SqliteTransaction final : public Transaction {
     if (c.der.empty()) return fail(Errc::invalid_argument, doing + ": the DER is empty");
     auto s = statement(
         "UPDATE certificates SET der = ?2, not_before = ?3, not_after = ?4, issued_at = ?5,"
-        " ocsp_response = ?6, ocsp_next_update = ?7, status = ?8"
+        " ocsp_response = ?6, ocsp_next_update = ?7, status = ?8, change_seq = ?9"
         " WHERE serial = ?1 AND length(der) = 0");
     if (!s) return fail(s.error().context(doing));
+    auto change = next_counter("certificate_change");
+    if (!change) return fail(change.error().context(doing));
     auto done = (*s)->bind_text(1, c.serial)
                     .bind_blob(2, c.der)
                     .bind_int64(3, c.not_before)
@@ -466,6 +472,7 @@ class SqliteTransaction final : public Transaction {
                     .bind_blob(6, c.ocsp_response)
                     .bind_int64(7, c.ocsp_next_update)
                     .bind_text(8, c.status)
+                    .bind_int64(9, *change)
                     .run();
     if (!done) return fail(done.error().context(doing));
     if (conn_->db().changes() == 1) return {};
@@ -481,7 +488,9 @@ class SqliteTransaction final : public Transaction {
                                 long long ocsp_next_update) override {
     auto s = statement(
         "UPDATE certificates SET status = ?2, revocation_reason = ?3, revoked_at = ?4,"
-        " ocsp_response = ?5, ocsp_next_update = ?6 WHERE serial = ?1");
+        " ocsp_response = ?5, ocsp_next_update = ?6, change_seq = ?7 WHERE serial = ?1");
+    auto change = next_counter("certificate_change");
+    if (!change) return fail(change.error().context("setting the status of certificate " + serial));
     return changed_one(
         s,
         [&](sqlite::Statement& st) -> sqlite::Statement& {
@@ -490,7 +499,8 @@ class SqliteTransaction final : public Transaction {
               .bind_int64(3, reason)
               .bind_int64(4, at)
               .bind_blob(5, ocsp_response)
-              .bind_int64(6, ocsp_next_update);
+              .bind_int64(6, ocsp_next_update)
+              .bind_int64(7, *change);
         },
         "setting the status of certificate " + serial, "no such certificate");
   }
@@ -498,13 +508,18 @@ class SqliteTransaction final : public Transaction {
   Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
                            long long ocsp_next_update) override {
     auto s = statement(
-        "UPDATE certificates SET ocsp_response = ?2, ocsp_next_update = ?3 WHERE serial = ?1");
+        "UPDATE certificates SET ocsp_response = ?2, ocsp_next_update = ?3, change_seq = ?4"
+        " WHERE serial = ?1");
+    auto change = next_counter("certificate_change");
+    if (!change)
+      return fail(change.error().context("storing the OCSP response of certificate " + serial));
     return changed_one(
         s,
         [&](sqlite::Statement& st) -> sqlite::Statement& {
           return st.bind_text(1, serial)
               .bind_blob(2, ocsp_response)
-              .bind_int64(3, ocsp_next_update);
+              .bind_int64(3, ocsp_next_update)
+              .bind_int64(4, *change);
         },
         "storing the OCSP response of certificate " + serial, "no such certificate");
   }
@@ -558,6 +573,20 @@ class SqliteTransaction final : public Transaction {
     auto s = statement(sql);
     if (!s) return fail(s.error().context(doing));
     (*s)->bind_int64(1, before).bind_int64(2, limit);
+    auto rows = collect<CertificateRecord>(**s, read_light_certificate);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
+  }
+
+  Result<std::vector<CertificateRecord>> certificate_changes(std::int64_t after,
+                                                             int limit) override {
+    const std::string doing = "reading certificate changes";
+    if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
+    static const std::string sql =
+        select_certificates("WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2", false);
+    auto s = statement(sql);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_int64(1, after).bind_int64(2, limit);
     auto rows = collect<CertificateRecord>(**s, read_light_certificate);
     if (!rows) return fail(rows.error().context(doing));
     return rows;
@@ -728,6 +757,19 @@ class SqliteTransaction final : public Transaction {
       return fail(done.error().context(doing));
     }
     return {};
+  }
+
+  Result<std::vector<EventRecord>> events_since(std::int64_t after_seq, int limit) override {
+    const std::string doing = "reading the events of every device";
+    if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
+    auto s = statement(
+        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
+        " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_int64(1, after_seq).bind_int64(2, limit);
+    auto rows = collect<EventRecord>(**s, read_event);
+    if (!rows) return fail(rows.error().context(doing));
+    return rows;
   }
 
   // Audit log

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> begin() override;
   int schema_version() const override { return schema_version_; }
+  std::string_view kind() const override { return "sqlite"; }
 
  private:
   SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version);

@@ -3,12 +3,21 @@
 // a Transaction that is destroyed without commit() rolls back.
 //
 // SQL is kept portable (no SQLite-only syntax in migrations beyond what
-// PostgreSQL also takes) so that a PgStore can implement the same interface.
+// PostgreSQL also takes); SqliteStore and PgStore implement the same interface
+// and pass the same test suite (tests/store).
+//
+// Errors every call may return: Errc::unavailable when the database cannot be
+// reached or the transaction lost a race (PostgreSQL's serialization failure
+// or deadlock). Either way the transaction is spoilt: drop it and, if the
+// caller wants, run the whole unit of work again in a new one (a bounded
+// number of times); never retry a single statement inside the same one.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -22,6 +31,17 @@ class Transaction {
   virtual Status commit() = 0;
 
   // Holders and cards
+  //
+  // lock_holder() serialises every transaction that decides about one
+  // holder's phones (device change, revocation, suspension): the one-phone
+  // invariant is read and written under it. It must come before the
+  // transaction's first audit entry, event or certificate change, so that
+  // locks are always taken in the same order. SQLite: a no-op, BEGIN
+  // IMMEDIATE already serialises all writers. PostgreSQL: SELECT … FOR UPDATE
+  // on the holder's row, held until the transaction ends; reads after it see
+  // everything committed before it (READ COMMITTED). Errc::not_found when the
+  // holder does not exist (PostgreSQL only; SQLite does not look).
+  virtual Status lock_holder(const std::string& id) = 0;
   virtual Status insert_holder(const HolderRecord& h) = 0;
   virtual Status update_holder(const HolderRecord& h) = 0;
   virtual Result<std::optional<HolderRecord>> find_holder(const std::string& id) = 0;
@@ -61,6 +81,15 @@ class Transaction {
   // refresher; der is not read. Every `limit` in this interface must be > 0.
   virtual Result<std::vector<CertificateRecord>> ocsp_responses_expiring(long long before,
                                                                          int limit) = 0;
+  // Certificates whose row changed (issued, status, OCSP response) after
+  // change `after`, in the order the changes were committed, each with its
+  // current values and change_seq; der is not read. A node follows other
+  // nodes' commits with it (service::StoreFollower): change numbers are
+  // handed out under the writers' lock, so a change committed later always
+  // has a higher number and a reader that remembers the last one it saw
+  // misses nothing.
+  virtual Result<std::vector<CertificateRecord>> certificate_changes(std::int64_t after,
+                                                                     int limit) = 0;
 
   // Applications
   virtual Status insert_application(const ApplicationRecord& a) = 0;  // conflict on idempotency key
@@ -84,6 +113,9 @@ class Transaction {
   virtual Result<std::vector<EventRecord>> events_after(const std::string& device_id,
                                                         std::int64_t after_seq, int limit) = 0;
   virtual Status ack_events(const std::string& device_id, std::int64_t up_to_seq, long long at) = 0;
+  // Events of every device after `after_seq`, by seq (seqs are handed out in
+  // commit order, like certificate change numbers).
+  virtual Result<std::vector<EventRecord>> events_since(std::int64_t after_seq, int limit) = 0;
 
   // Audit log, hash-chained: append() computes prev_hash and hash itself.
   virtual Result<AuditEntry> append_audit(const AuditEntry& e) = 0;
@@ -93,12 +125,35 @@ class Transaction {
   virtual Result<std::int64_t> next_crl_number(const std::string& ca) = 0;
 };
 
+// Wakes a node when another process may have committed to the same database.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  // Waits up to `timeout`. true: something was (or may have been) committed
+  // elsewhere, e.g. after a reconnect, when notifications could have been
+  // lost; false: the time passed quietly. Errc::unavailable when the
+  // database cannot be reached (the caller waits and calls again).
+  virtual Result<bool> wait(std::chrono::milliseconds timeout) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> begin() = 0;
   virtual int schema_version() const = 0;
+  // For a store several nodes share (PgStore): a feed of the others'
+  // commits. nullptr for a store only this process writes (SqliteStore):
+  // what the process commits it already knows.
+  virtual Result<std::unique_ptr<ChangeFeed>> change_feed() { return nullptr; }
+  // "sqlite" or "postgresql", for logs and tests.
+  virtual std::string_view kind() const = 0;
 };
+
+// Opens the store a URL names: "sqlite:PATH" or a plain path for SqliteStore,
+// "postgresql://…" or "postgres://…" (a libpq URI) for PgStore.
+// Errc::invalid_argument for anything else, Errc::unavailable when the
+// database cannot be reached.
+Result<std::unique_ptr<Store>> open_store(const std::string& url);
 
 // The audit hash of an entry: hex SHA-256 over prev_hash, seq, at, actor,
 // action, subject and details, each length-prefixed. Shared by every Store

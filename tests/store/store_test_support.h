@@ -1,14 +1,25 @@
-// Shared by the store tests: a temporary folder per test, a store in it, and
-// records that satisfy the schema's constraints.
+// Shared by the store tests: one fixture, run against every Store
+// implementation (value-parameterised: .../sqlite and .../postgresql), a
+// fresh store per test, and records that satisfy the schema's constraints.
+//
+// PostgreSQL: SMACERT_TEST_PG holds the libpq conninfo of a throwaway
+// server's superuser (CTest's pg fixture starts one with scripts/pg-test.sh
+// and sets it); every test gets a database of its own (CREATE DATABASE …
+// TEMPLATE template0), dropped afterwards.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include "store/pg.h"
+#include "store/pg_store.h"
 #include "store/sqlite.h"
 #include "store/sqlite_store.h"
 
@@ -31,6 +42,49 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+enum class Backend { sqlite, postgresql };
+
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::sqlite ? "sqlite" : "postgresql";
+}
+
+// The admin conninfo of the test server, or "" when none was given.
+inline std::string pg_admin_conninfo() {
+  const char* c = std::getenv("SMACERT_TEST_PG");
+  return c ? c : "";
+}
+
+// A database of its own on the test server, dropped when this goes away
+// (WITH (FORCE): a connection a test leaked must not keep it alive).
+class PgTestDatabase {
+ public:
+  PgTestDatabase() {
+    static std::atomic<int> next{0};
+    name_ = "smacert_t" + std::to_string(::getpid()) + "_" + std::to_string(next++);
+    admin("CREATE DATABASE " + name_ + " TEMPLATE template0");
+  }
+  ~PgTestDatabase() {
+    try {
+      admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    } catch (...) {
+    }
+  }
+  PgTestDatabase(const PgTestDatabase&) = delete;
+  PgTestDatabase& operator=(const PgTestDatabase&) = delete;
+
+  // A later keyword wins in a libpq conninfo.
+  std::string conninfo() const { return pg_admin_conninfo() + " dbname=" + name_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  static void admin(const std::string& sql) {
+    auto conn = pg::Connection::open(pg_admin_conninfo());
+    if (!conn) throw std::runtime_error(conn.error().message);
+    if (auto done = conn->script(sql); !done) throw std::runtime_error(done.error().error.message);
+  }
+  std::string name_;
 };
 
 inline HolderRecord holder(std::string id) {
@@ -82,14 +136,38 @@ inline AuditEntry audit(std::string action, std::string details = "{}") {
   return e;
 }
 
-// A fresh store in a temporary folder.
-class StoreTest : public ::testing::Test {
+// A fresh store of the parameter's kind. A derived SetUp() must return when
+// StoreTest::SetUp() skipped or failed (`if (!ready()) return;`).
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { reopen(); }
+  void SetUp() override {
+    if (pg()) {
+      if (pg_admin_conninfo().empty())
+        GTEST_SKIP() << "SMACERT_TEST_PG is not set; run through ctest (pg fixture)";
+      database_ = std::make_unique<PgTestDatabase>();
+    }
+    reopen();
+  }
+
+  bool ready() const { return !IsSkipped() && !HasFatalFailure() && store_ != nullptr; }
+  bool pg() const { return GetParam() == Backend::postgresql; }
+
+  // Another Store on the same database: another node, or the same node
+  // after a restart.
+  Result<std::unique_ptr<Store>> open() const {
+    if (pg()) {
+      auto s = PgStore::open(database_->conninfo());
+      if (!s) return fail(s.error());
+      return std::unique_ptr<Store>(std::move(*s));
+    }
+    auto s = SqliteStore::open(file());
+    if (!s) return fail(s.error());
+    return std::unique_ptr<Store>(std::move(*s));
+  }
 
   void reopen() {
     store_.reset();
-    auto opened = SqliteStore::open(file());
+    auto opened = open();
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
   }
@@ -100,14 +178,23 @@ class StoreTest : public ::testing::Test {
     return tx ? std::move(*tx) : nullptr;
   }
 
-  // A second, raw connection for checks and tampering the Store cannot do.
-  sqlite::Database raw() {
-    auto db = sqlite::Database::open(file(), SQLITE_OPEN_READWRITE);
-    if (!db) throw std::runtime_error(db.error().message);
-    return std::move(*db);
+  // Checks and tampering the Store cannot do, on a connection of their own.
+  void raw_exec(const std::string& sql) {
+    if (pg()) {
+      auto done = raw_pg().script(sql);
+      if (!done) throw std::runtime_error(done.error().error.message);
+      return;
+    }
+    auto db = raw();
+    if (auto done = db.exec(sql); !done) throw std::runtime_error(done.error().message);
   }
 
   std::int64_t count(const std::string& sql) {
+    if (pg()) {
+      auto rows = raw_pg().run(sql);
+      if (!rows || rows->empty()) throw std::runtime_error("no row from " + sql);
+      return rows->int64(0, 0);
+    }
     auto db = raw();
     auto stmt = db.prepare(sql);
     if (!stmt) throw std::runtime_error(stmt.error().message);
@@ -116,10 +203,30 @@ class StoreTest : public ::testing::Test {
     return stmt->column_int64(0);
   }
 
+  sqlite::Database raw() {
+    auto db = sqlite::Database::open(file(), SQLITE_OPEN_READWRITE);
+    if (!db) throw std::runtime_error(db.error().message);
+    return std::move(*db);
+  }
+
+  pg::Connection raw_pg() {
+    auto conn = pg::Connection::open(database_->conninfo());
+    if (!conn) throw std::runtime_error(conn.error().message);
+    return std::move(*conn);
+  }
+
   std::filesystem::path file() const { return dir_.path() / "store.db"; }
 
   TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<PgTestDatabase> database_;
+  std::unique_ptr<Store> store_;
 };
+
+// Runs every TEST_P of `fixture` once per Store implementation.
+#define SMACERT_STORE_BACKENDS(fixture)                                                       \
+  INSTANTIATE_TEST_SUITE_P(Backends, fixture,                                                 \
+                           ::testing::Values(::smacert::store::testing::Backend::sqlite,      \
+                                             ::smacert::store::testing::Backend::postgresql), \
+                           ::smacert::store::testing::backend_name)
 
 }  // namespace smacert::store::testing

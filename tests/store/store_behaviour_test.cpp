@@ -1,5 +1,5 @@
-#include "store/sqlite_store.h"
-
+// The Store contract, checked against every implementation (SQLite and
+// PostgreSQL): one suite, value-parameterised by store_test_support.h.
 #include <gtest/gtest.h>
 
 #include "store_test_support.h"
@@ -9,10 +9,11 @@ namespace {
 
 using namespace testing;  // record builders
 
-class SqliteStoreTest : public StoreTest {
+class StoreBehaviourTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
+    if (!ready()) return;
     auto tx = begin();
     ASSERT_TRUE(tx->insert_holder(holder("h-1")));
     ASSERT_TRUE(tx->insert_holder(holder("h-2")));
@@ -23,9 +24,11 @@ class SqliteStoreTest : public StoreTest {
   }
 };
 
+SMACERT_STORE_BACKENDS(StoreBehaviourTest);
+
 // --- Transactions ---------------------------------------------------------
 
-TEST_F(SqliteStoreTest, TransactionDestroyedWithoutCommitLeavesNothing) {
+TEST_P(StoreBehaviourTest, TransactionDestroyedWithoutCommitLeavesNothing) {
   {
     auto tx = begin();
     ASSERT_TRUE(tx->insert_holder(holder("h-gone")));
@@ -42,7 +45,7 @@ TEST_F(SqliteStoreTest, TransactionDestroyedWithoutCommitLeavesNothing) {
   EXPECT_EQ(*tx->next_crl_number("sign"), 1);
 }
 
-TEST_F(SqliteStoreTest, CommittedTransactionSurvivesReopen) {
+TEST_P(StoreBehaviourTest, CommittedTransactionSurvivesReopen) {
   {
     auto tx = begin();
     ASSERT_TRUE(tx->insert_holder(holder("h-kept")));
@@ -53,7 +56,7 @@ TEST_F(SqliteStoreTest, CommittedTransactionSurvivesReopen) {
   EXPECT_TRUE(*tx->find_holder("h-kept"));
 }
 
-TEST_F(SqliteStoreTest, FinishedTransactionRefusesFurtherWork) {
+TEST_P(StoreBehaviourTest, FinishedTransactionRefusesFurtherWork) {
   auto tx = begin();
   ASSERT_TRUE(tx->commit());
   auto again = tx->commit();
@@ -66,7 +69,7 @@ TEST_F(SqliteStoreTest, FinishedTransactionRefusesFurtherWork) {
   EXPECT_FALSE(*begin()->find_holder("h-late"));
 }
 
-TEST_F(SqliteStoreTest, FailedStatementDoesNotSpoilTheTransaction) {
+TEST_P(StoreBehaviourTest, FailedStatementDoesNotSpoilTheTransaction) {
   auto tx = begin();
   ASSERT_FALSE(tx->insert_holder(holder("h-1")));  // duplicate
   ASSERT_TRUE(tx->insert_holder(holder("h-3")));
@@ -74,7 +77,7 @@ TEST_F(SqliteStoreTest, FailedStatementDoesNotSpoilTheTransaction) {
   EXPECT_TRUE(*begin()->find_holder("h-3"));
 }
 
-TEST_F(SqliteStoreTest, TransactionMayOutliveItsStore) {
+TEST_P(StoreBehaviourTest, TransactionMayOutliveItsStore) {
   auto tx = begin();
   store_.reset();
   ASSERT_TRUE(tx->insert_holder(holder("h-after")));
@@ -86,7 +89,7 @@ TEST_F(SqliteStoreTest, TransactionMayOutliveItsStore) {
 
 // --- Holders, cards, devices ----------------------------------------------
 
-TEST_F(SqliteStoreTest, HolderRoundTripsAndUpdates) {
+TEST_P(StoreBehaviourTest, HolderRoundTripsAndUpdates) {
   auto tx = begin();
   auto found = tx->find_holder("h-1");
   ASSERT_TRUE(found && *found);
@@ -106,7 +109,7 @@ TEST_F(SqliteStoreTest, HolderRoundTripsAndUpdates) {
   EXPECT_FALSE(*tx->find_holder("h-none"));
 }
 
-TEST_F(SqliteStoreTest, HolderErrors) {
+TEST_P(StoreBehaviourTest, HolderErrors) {
   auto tx = begin();
   auto duplicate = tx->insert_holder(holder("h-1"));
   ASSERT_FALSE(duplicate);
@@ -126,7 +129,7 @@ TEST_F(SqliteStoreTest, HolderErrors) {
   EXPECT_NE(check.error().message.find("CHECK constraint failed"), std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, CardStatusAndReferences) {
+TEST_P(StoreBehaviourTest, CardStatusAndReferences) {
   auto tx = begin();
   ASSERT_TRUE(tx->set_card_status("c-1", "lost"));
   EXPECT_EQ((*tx->find_card("c-1"))->status, "lost");
@@ -148,7 +151,7 @@ TEST_F(SqliteStoreTest, CardStatusAndReferences) {
   EXPECT_EQ(tx->insert_card(card("c-1", "h-1")).error().code, Errc::conflict);
 }
 
-TEST_F(SqliteStoreTest, DeviceWithoutHolderThenAssigned) {
+TEST_P(StoreBehaviourTest, DeviceWithoutHolderThenAssigned) {
   auto tx = begin();
   ASSERT_TRUE(tx->insert_device(device("d-new", "")));
   auto found = *tx->find_device("d-new");
@@ -172,7 +175,7 @@ TEST_F(SqliteStoreTest, DeviceWithoutHolderThenAssigned) {
 
 // --- Certificates ---------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ReserveSerialInsertsPendingRowWithoutDer) {
+TEST_P(StoreBehaviourTest, ReserveSerialInsertsPendingRowWithoutDer) {
   auto tx = begin();
   auto c = certificate("0a1b", "h-1");
   c.card_id = "c-1";
@@ -190,7 +193,7 @@ TEST_F(SqliteStoreTest, ReserveSerialInsertsPendingRowWithoutDer) {
   EXPECT_EQ(found->revocation_reason, -1);
 }
 
-TEST_F(SqliteStoreTest, ReserveSerialTwiceIsConflict) {
+TEST_P(StoreBehaviourTest, ReserveSerialTwiceIsConflict) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
   auto again = tx->reserve_serial(certificate("0a1b", "h-2", "auth"));
@@ -200,7 +203,7 @@ TEST_F(SqliteStoreTest, ReserveSerialTwiceIsConflict) {
   EXPECT_EQ((*tx->find_certificate("0a1b"))->holder_id, "h-1");
 }
 
-TEST_F(SqliteStoreTest, StoreIssuedFillsTheReservedRow) {
+TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
   auto issued = certificate("0a1b", "h-1");
@@ -227,7 +230,7 @@ TEST_F(SqliteStoreTest, StoreIssuedFillsTheReservedRow) {
   EXPECT_EQ(twice.error().code, Errc::conflict);
 }
 
-TEST_F(SqliteStoreTest, StoreIssuedWithoutReservationIsNotFound) {
+TEST_P(StoreBehaviourTest, StoreIssuedWithoutReservationIsNotFound) {
   auto tx = begin();
   auto issued = certificate("0bad", "h-1");
   issued.der = Bytes{0x30};
@@ -238,7 +241,7 @@ TEST_F(SqliteStoreTest, StoreIssuedWithoutReservationIsNotFound) {
   EXPECT_FALSE(*tx->find_certificate("0bad"));
 }
 
-TEST_F(SqliteStoreTest, SetCertificateStatusWritesStatusAndResponseTogether) {
+TEST_P(StoreBehaviourTest, SetCertificateStatusWritesStatusAndResponseTogether) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
   ASSERT_TRUE(tx->set_certificate_status("0a1b", "revoked", 1, 1234, Bytes{9, 9}, 1300));
@@ -262,7 +265,7 @@ TEST_F(SqliteStoreTest, SetCertificateStatusWritesStatusAndResponseTogether) {
             Errc::invalid_argument);
 }
 
-TEST_F(SqliteStoreTest, CertificateListsByHolderDeviceAndCa) {
+TEST_P(StoreBehaviourTest, CertificateListsByHolderDeviceAndCa) {
   auto tx = begin();
   auto a = certificate("01", "h-1");
   a.issued_at = 10;
@@ -307,7 +310,7 @@ TEST_F(SqliteStoreTest, CertificateListsByHolderDeviceAndCa) {
   EXPECT_EQ(revoked_auth[0].serial, "02");
 }
 
-TEST_F(SqliteStoreTest, OcspResponsesSkipDerAndRowsWithoutResponse) {
+TEST_P(StoreBehaviourTest, OcspResponsesSkipDerAndRowsWithoutResponse) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("01", "h-1")));
   ASSERT_TRUE(tx->reserve_serial(certificate("02", "h-1")));  // no response yet
@@ -338,9 +341,49 @@ TEST_F(SqliteStoreTest, OcspResponsesSkipDerAndRowsWithoutResponse) {
   EXPECT_EQ(tx->ocsp_responses_expiring(400, 0).error().code, Errc::invalid_argument);
 }
 
+TEST_P(StoreBehaviourTest, CertificateChangesComeInCommitOrderWithoutDer) {
+  {
+    auto tx = begin();
+    ASSERT_TRUE(tx->reserve_serial(certificate("01", "h-1")));
+    ASSERT_TRUE(tx->reserve_serial(certificate("02", "h-1", "auth")));
+    EXPECT_TRUE(tx->certificate_changes(0, 10)->empty()) << "a reserved serial is no change";
+    auto issued = certificate("02", "h-1", "auth");
+    issued.status = "active";
+    issued.der = Bytes{0x30, 0x01};
+    issued.ocsp_response = Bytes{0xaa};
+    ASSERT_TRUE(tx->store_issued(issued));
+    ASSERT_TRUE(tx->commit());
+  }
+  std::int64_t after_issue = 0;
+  {
+    auto tx = begin();
+    auto changes = *tx->certificate_changes(0, 10);
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].serial, "02");
+    EXPECT_TRUE(changes[0].der.empty());
+    EXPECT_EQ(changes[0].ocsp_response, Bytes{0xaa});
+    after_issue = changes[0].change_seq;
+    EXPECT_GT(after_issue, 0);
+    ASSERT_TRUE(tx->set_certificate_status("01", "revoked", 1, 50, Bytes{0xbb}, 60));
+    ASSERT_TRUE(tx->set_ocsp_response("02", Bytes{0xcc}, 70));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto tx = begin();
+  auto later = *tx->certificate_changes(after_issue, 10);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].serial, "01");
+  EXPECT_EQ(later[0].status, "revoked");
+  EXPECT_EQ(later[1].serial, "02");
+  EXPECT_EQ(later[1].ocsp_response, Bytes{0xcc});
+  EXPECT_GT(later[1].change_seq, later[0].change_seq);
+  EXPECT_EQ(tx->certificate_changes(after_issue, 1)->size(), 1u);
+  EXPECT_TRUE(tx->certificate_changes(later[1].change_seq, 10)->empty());
+  EXPECT_EQ(tx->certificate_changes(0, 0).error().code, Errc::invalid_argument);
+}
+
 // --- Applications ---------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ApplicationRoundTripsAndUpdates) {
+TEST_P(StoreBehaviourTest, ApplicationRoundTripsAndUpdates) {
   auto tx = begin();
   auto a = application("a-1", "key-1");
   a.holder_id = "h-1";
@@ -364,7 +407,7 @@ TEST_F(SqliteStoreTest, ApplicationRoundTripsAndUpdates) {
   EXPECT_EQ(tx->insert_application(application("a-1")).error().code, Errc::conflict);
 }
 
-TEST_F(SqliteStoreTest, DuplicateIdempotencyKeyIsConflictButEmptyKeysAreNot) {
+TEST_P(StoreBehaviourTest, DuplicateIdempotencyKeyIsConflictButEmptyKeysAreNot) {
   auto tx = begin();
   ASSERT_TRUE(tx->insert_application(application("a-1", "same")));
   auto duplicate = tx->insert_application(application("a-2", "same"));
@@ -380,7 +423,7 @@ TEST_F(SqliteStoreTest, DuplicateIdempotencyKeyIsConflictButEmptyKeysAreNot) {
   EXPECT_FALSE(*tx->find_application_by_idempotency_key(""));
 }
 
-TEST_F(SqliteStoreTest, ApplicationsWaitingAreThoseReadyByTheTime) {
+TEST_P(StoreBehaviourTest, ApplicationsWaitingAreThoseReadyByTheTime) {
   auto tx = begin();
   auto early = application("a-early");
   early.ready_at = 100;
@@ -399,7 +442,7 @@ TEST_F(SqliteStoreTest, ApplicationsWaitingAreThoseReadyByTheTime) {
   EXPECT_EQ(waiting[1].id, "a-late");
 }
 
-TEST_F(SqliteStoreTest, ApplicationsReadyAtTheSameTimeComeInTheOrderTheyWereAccepted) {
+TEST_P(StoreBehaviourTest, ApplicationsReadyAtTheSameTimeComeInTheOrderTheyWereAccepted) {
   auto tx = begin();
   // Ids that sort the other way round: the order must not come from them.
   for (const char* id : {"a-9", "a-5", "a-1", "a-7"}) {
@@ -417,17 +460,20 @@ TEST_F(SqliteStoreTest, ApplicationsReadyAtTheSameTimeComeInTheOrderTheyWereAcce
 
 // --- Challenges -----------------------------------------------------------
 
-class ChallengeTest : public SqliteStoreTest {
+class ChallengeTest : public StoreBehaviourTest {
  protected:
   void SetUp() override {
-    SqliteStoreTest::SetUp();
+    StoreBehaviourTest::SetUp();
+    if (!ready()) return;
     auto tx = begin();
     ASSERT_TRUE(tx->insert_challenge({"n-1", "registration", "a-1", 1000, 0}));
     ASSERT_TRUE(tx->commit());
   }
 };
 
-TEST_F(ChallengeTest, ConsumeReturnsTheRecordAndMarksItUsed) {
+SMACERT_STORE_BACKENDS(ChallengeTest);
+
+TEST_P(ChallengeTest, ConsumeReturnsTheRecordAndMarksItUsed) {
   auto tx = begin();
   auto c = tx->consume_challenge("n-1", "registration", 999);
   ASSERT_TRUE(c) << c.error().message;
@@ -439,7 +485,7 @@ TEST_F(ChallengeTest, ConsumeReturnsTheRecordAndMarksItUsed) {
   EXPECT_EQ(again.error().message, "challenge already used");
 }
 
-TEST_F(ChallengeTest, UnknownChallengeIsNotFound) {
+TEST_P(ChallengeTest, UnknownChallengeIsNotFound) {
   auto tx = begin();
   auto c = tx->consume_challenge("n-none", "registration", 1);
   ASSERT_FALSE(c);
@@ -447,7 +493,7 @@ TEST_F(ChallengeTest, UnknownChallengeIsNotFound) {
   EXPECT_EQ(c.error().message, "unknown challenge");
 }
 
-TEST_F(ChallengeTest, WrongPurposeAndExpiryDoNotConsume) {
+TEST_P(ChallengeTest, WrongPurposeAndExpiryDoNotConsume) {
   auto tx = begin();
   auto wrong = tx->consume_challenge("n-1", "session", 10);
   ASSERT_FALSE(wrong);
@@ -459,7 +505,7 @@ TEST_F(ChallengeTest, WrongPurposeAndExpiryDoNotConsume) {
   EXPECT_TRUE(tx->consume_challenge("n-1", "registration", 10));
 }
 
-TEST_F(ChallengeTest, DeleteExpiredKeepsLiveOnes) {
+TEST_P(ChallengeTest, DeleteExpiredKeepsLiveOnes) {
   auto tx = begin();
   ASSERT_TRUE(tx->insert_challenge({"n-2", "session", "", 500, 0}));
   EXPECT_EQ(tx->insert_challenge({"n-2", "session", "", 500, 0}).error().code, Errc::conflict);
@@ -470,7 +516,7 @@ TEST_F(ChallengeTest, DeleteExpiredKeepsLiveOnes) {
 
 // --- Events ---------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, EventSeqsIncreaseAcrossDevicesAndTransactions) {
+TEST_P(StoreBehaviourTest, EventSeqsIncreaseAcrossDevicesAndTransactions) {
   std::vector<std::int64_t> seqs;
   for (int i = 0; i < 3; ++i) {
     auto tx = begin();
@@ -500,7 +546,21 @@ TEST_F(SqliteStoreTest, EventSeqsIncreaseAcrossDevicesAndTransactions) {
   EXPECT_EQ(tx->events_after("d-1", 0, 0).error().code, Errc::invalid_argument);
 }
 
-TEST_F(SqliteStoreTest, AckEventsMarksOnlyThatDeviceUpToSeq) {
+TEST_P(StoreBehaviourTest, EventsSinceListsEveryDevice) {
+  auto tx = begin();
+  auto s1 = *tx->enqueue_event({0, "d-1", "wipe", "{}", 10, 0});
+  auto s2 = *tx->enqueue_event({0, "d-2", "revoked", "{\"x\":1}", 11, 0});
+  auto all = *tx->events_since(0, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].seq, s1);
+  EXPECT_EQ(all[0].device_id, "d-1");
+  EXPECT_EQ(all[1].seq, s2);
+  EXPECT_EQ(all[1].payload, "{\"x\":1}");
+  EXPECT_EQ(tx->events_since(s1, 10)->size(), 1u);
+  EXPECT_EQ(tx->events_since(0, 0).error().code, Errc::invalid_argument);
+}
+
+TEST_P(StoreBehaviourTest, AckEventsMarksOnlyThatDeviceUpToSeq) {
   auto tx = begin();
   auto s1 = *tx->enqueue_event({0, "d-1", "wipe", "{}", 10, 0});
   auto s2 = *tx->enqueue_event({0, "d-2", "wipe", "{}", 10, 0});
@@ -517,7 +577,7 @@ TEST_F(SqliteStoreTest, AckEventsMarksOnlyThatDeviceUpToSeq) {
 
 // --- Audit and CRL numbers ------------------------------------------------
 
-TEST_F(SqliteStoreTest, AppendAuditChainsEntries) {
+TEST_P(StoreBehaviourTest, AppendAuditChainsEntries) {
   auto tx = begin();
   auto first = tx->append_audit(audit("certificate.issue"));
   ASSERT_TRUE(first) << first.error().message;
@@ -538,7 +598,7 @@ TEST_F(SqliteStoreTest, AppendAuditChainsEntries) {
   EXPECT_TRUE(verify_audit_chain(*store_));
 }
 
-TEST_F(SqliteStoreTest, CrlNumbersStartAtOneAndCountPerCa) {
+TEST_P(StoreBehaviourTest, CrlNumbersStartAtOneAndCountPerCa) {
   {
     auto tx = begin();
     EXPECT_EQ(*tx->next_crl_number("sign"), 1);
