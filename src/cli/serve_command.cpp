@@ -118,6 +118,12 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!window) return report(window.error().context("issuance.window"), g);
   auto listen = split_listen(o.listen.empty() ? config.server.listen : o.listen);
   if (!listen) return report(listen.error(), g);
+  http::ServerOptions options;
+  options.tls_certificate_file = config.server.tls_certificate;
+  options.tls_key_file = config.server.tls_key;
+  // A bad certificate or key is refused before the data folder is touched.
+  if (auto tls = http::Server::check_tls(options); !tls) return report(tls.error(), g);
+  const bool tls = !options.tls_certificate_file.empty();
 
   // Certificates name the OCSP and CRL URLs: by default the address served.
   if (config.pki.public_url.empty()) {
@@ -129,7 +135,8 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
     std::string host =
         listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
     if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
-    pki_config->public_url = "http://" + host + ":" + std::to_string(listen->second);
+    pki_config->public_url =
+        (tls ? "https://" : "http://") + host + ":" + std::to_string(listen->second);
   }
   fs::path data(o.data);
   if (auto st = ensure_directory(data, 0700); !st) return report(st.error(), g);
@@ -172,7 +179,6 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   http::Router router;
   http::add_service_routes(router, {service, responder, hub, metrics, *token,
                                     o.test_clock ? &manual_clock : nullptr, wake_worker});
-  http::ServerOptions options;
   options.address = listen->first;
   options.port = listen->second;
   options.threads = static_cast<unsigned>(config.server.threads);

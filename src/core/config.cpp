@@ -83,8 +83,9 @@ Result<Config> parse_config(std::string_view text) {
   if (!server) return fail(server.error());
   if (*server) {
     const std::string p = "server.";
-    SMACERT_TRY_STATUS(
-        only_known(**server, p, {"listen", "threads", "log_format", "log_level", "access_log"}));
+    SMACERT_TRY_STATUS(only_known(**server, p,
+                                  {"listen", "threads", "log_format", "log_level", "access_log",
+                                   "tls_certificate", "tls_key"}));
     SMACERT_TRY_STATUS(get_string(**server, p, "listen", c.server.listen));
     Seconds threads{c.server.threads};
     SMACERT_TRY_STATUS(get_seconds(**server, p, "threads", Seconds(0), Seconds(256), threads));
@@ -97,6 +98,11 @@ Result<Config> parse_config(std::string_view text) {
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(c.server.log_level))
       return fail(bad("server.log_level", "must be trace, debug, info, warn, error or off"));
+    SMACERT_TRY_STATUS(get_string(**server, p, "tls_certificate", c.server.tls_certificate));
+    SMACERT_TRY_STATUS(get_string(**server, p, "tls_key", c.server.tls_key));
+    if (c.server.tls_certificate.empty() != c.server.tls_key.empty())
+      return fail(bad(c.server.tls_key.empty() ? "server.tls_key" : "server.tls_certificate",
+                      "must be set together with server.tls_certificate and server.tls_key"));
   }
   auto issuance = table("issuance");
   if (!issuance) return fail(issuance.error());
@@ -163,6 +169,11 @@ Result<Config> load_config(const std::filesystem::path& path) {
   if (!text) return fail(text.error());
   auto c = parse_config(as_chars(*text));
   if (!c) return fail(c.error().context(path.string()));
+  // File names in the configuration are relative to the file itself.
+  for (auto* file : {&c->server.tls_certificate, &c->server.tls_key}) {
+    if (!file->empty() && std::filesystem::path(*file).is_relative())
+      *file = (path.parent_path() / *file).string();
+  }
   return c;
 }
 

@@ -29,6 +29,10 @@ struct Config {
     std::string log_format = "text";  // text | json
     std::string log_level = "info";   // trace | debug | info | warn | error | off
     bool access_log = true;           // one line per request
+    // HTTPS when both are set: PEM certificate chain and PEM key. Relative
+    // paths are relative to the configuration file's folder.
+    std::string tls_certificate;
+    std::string tls_key;
   } server;
   struct Issuance {
     std::string window = "always";  // or "HH:MM-HH:MM", Japan time

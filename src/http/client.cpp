@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -12,11 +13,14 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "http/error_status.h"
 #include "http/sse_parser.h"
+#include "http/tls.h"
 #include "http/url.h"
 
 namespace smacert::http {
@@ -26,6 +30,13 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// A connection: plain, or TLS after its handshake.
+using Stream = std::variant<beast::tcp_stream, TlsStream>;
+
+beast::tcp_stream& tcp_of(Stream& s) {
+  return std::visit([](auto& x) -> beast::tcp_stream& { return beast::get_lowest_layer(x); }, s);
+}
 
 namespace {
 
@@ -35,9 +46,9 @@ constexpr auto kReuseWindow = std::chrono::seconds(4);
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
 bool peer_closed(const beast::error_code& ec) {
-  return ec == net::error::eof || ec == net::error::connection_reset ||
-         ec == net::error::broken_pipe || ec == bhttp::error::end_of_stream ||
-         ec == bhttp::error::partial_message;
+  return ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
 }
 
 bool replayable(std::string_view method, const Headers& headers) {
@@ -61,8 +72,9 @@ std::string millis(std::chrono::milliseconds ms) {
 struct Client::Impl {
   ClientOptions options;
   net::io_context ioc{1};
-  std::optional<beast::tcp_stream> stream;  // the kept-alive connection
-  std::string connected_to;                 // its "host:port"
+  std::shared_ptr<net::ssl::context> tls;  // made on the first https:// call
+  std::optional<Stream> stream;            // the kept-alive connection
+  std::string connected_to;                // its "host:port"
   Clock::time_point last_used;
   beast::flat_buffer buffer;
 
@@ -96,7 +108,7 @@ struct Client::Impl {
     return endpoints;
   }
 
-  Result<beast::tcp_stream> connect(const Url& url, Clock::time_point deadline) {
+  Result<Stream> connect(const Url& url, Clock::time_point deadline) {
     auto endpoints = resolve(url, deadline);
     if (!endpoints) return fail(endpoints.error());
     beast::tcp_stream s(ioc);
@@ -112,7 +124,42 @@ struct Client::Impl {
       return fail(Errc::unavailable, "cannot connect to " + where + ": " + result.message());
     beast::error_code ignored;
     s.socket().set_option(tcp::no_delay(true), ignored);
-    return s;
+    if (!url.tls) return Stream(std::move(s));
+    return handshake(std::move(s), url, deadline);
+  }
+
+  // TLS: the server's certificate must chain to a trusted CA and name the
+  // host (DNS name or IP address); the host name goes in SNI.
+  Result<Stream> handshake(beast::tcp_stream s, const Url& url, Clock::time_point deadline) {
+    if (!tls) {
+      auto context = detail::client_tls_context(options.ca_file);
+      if (!context) return fail(context.error());
+      tls = std::move(*context);
+    }
+    TlsStream t(std::move(s), *tls);
+    beast::error_code ec;
+    net::ip::make_address(url.host, ec);
+    if (ec && !SSL_set_tlsext_host_name(t.native_handle(), url.host.c_str())) {
+      return fail(Errc::invalid_argument, "the host name " + url.host + " cannot be sent in SNI");
+    }
+    t.set_verify_callback(net::ssl::host_name_verification(url.host));
+    beast::error_code result;
+    beast::get_lowest_layer(t).expires_at(deadline);
+    t.async_handshake(net::ssl::stream_base::client, [&](beast::error_code e) { result = e; });
+    run();
+    const std::string where = url.host_field();
+    if (result == beast::error::timeout) {
+      return fail(Errc::unavailable, "TLS with " + where + " timed out");
+    }
+    if (result) {
+      const long verify = SSL_get_verify_result(t.native_handle());
+      if (verify != X509_V_OK) {
+        return fail(Errc::verification, "the TLS certificate of " + where + " is not trusted: " +
+                                            X509_verify_cert_error_string(verify));
+      }
+      return fail(Errc::unavailable, "TLS with " + where + " failed: " + result.message());
+    }
+    return Stream(std::move(t));
   }
 
   bhttp::request<bhttp::string_body> make_request(std::string_view method, const Url& url,
@@ -135,13 +182,14 @@ struct Client::Impl {
     Result<ClientResponse> result;
     bool retry = false;
   };
-  Attempt exchange(beast::tcp_stream& s, bhttp::request<bhttp::string_body>& req,
-                   std::string_view url, Clock::time_point deadline,
-                   std::chrono::milliseconds timeout, bool reused, bool& keep) {
+  template <class S>
+  Attempt exchange(S& s, bhttp::request<bhttp::string_body>& req, std::string_view url,
+                   Clock::time_point deadline, std::chrono::milliseconds timeout, bool reused,
+                   bool& keep) {
     keep = false;
     const bool method_is_head = req.method() == bhttp::verb::head;
     beast::error_code ec;
-    s.expires_at(deadline);
+    beast::get_lowest_layer(s).expires_at(deadline);
     bhttp::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
     run();
     if (ec) {
@@ -204,6 +252,81 @@ struct Client::Impl {
                        std::move(message.body())};
     return {std::move(out), false};
   }
+
+  template <class S>
+  Status read_events_on(S& s, const Url& url, const std::string& where,
+                        std::optional<std::int64_t> last_event_id,
+                        const std::function<bool(const SseEvent&)>& on_event,
+                        Clock::time_point connect_deadline, Clock::time_point events_deadline,
+                        const Headers& headers) {
+    Headers all = headers;
+    all.set("Accept", "text/event-stream");
+    all.set("Cache-Control", "no-store");
+    if (last_event_id) all.set("Last-Event-ID", std::to_string(*last_event_id));
+    auto req = make_request("GET", url, all, {});
+
+    beast::error_code ec;
+    beast::get_lowest_layer(s).expires_at(connect_deadline);
+    bhttp::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
+    run();
+    if (ec) return fail(Errc::unavailable, "sending to " + where + " failed: " + ec.message());
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.header_limit(kHeaderLimit);
+    // Bounded by time, not size (and boost::none would trip Beast 1.74 on
+    // Content-Length: it compares the length with an empty optional).
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    bhttp::async_read_header(s, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+    run();
+    if (ec == beast::error::timeout) {
+      return fail(Errc::unavailable,
+                  "no answer from " + where + " within " + millis(options.timeout));
+    }
+    if (ec) return fail(Errc::unavailable, "receiving from " + where + " failed: " + ec.message());
+
+    const int status = static_cast<int>(parser.get().result_int());
+    if (status != 200) {
+      std::string message = "the server answered " + std::to_string(status);
+      bhttp::response_parser<bhttp::string_body> rest(std::move(parser));
+      rest.body_limit(64 * 1024);
+      const auto length = rest.content_length();
+      if (!length || *length <= 64 * 1024) {
+        bhttp::async_read(s, buffer, rest, [&](beast::error_code e, std::size_t) { ec = e; });
+        run();
+      }
+      if (!ec && rest.is_done()) {
+        const auto json = nlohmann::json::parse(rest.get().body(), nullptr, false);
+        if (json.is_object() && json.contains("message") && json["message"].is_string()) {
+          message = json["message"].get<std::string>();
+        }
+      }
+      return fail(errc_from_http_status(status), message);
+    }
+
+    SseParser sse;
+    std::array<char, 4096> chunk;
+    while (!parser.is_done()) {
+      if (Clock::now() >= events_deadline) return {};
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      beast::get_lowest_layer(s).expires_at(events_deadline);
+      bhttp::async_read_some(s, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+      run();
+      const std::size_t n = chunk.size() - parser.get().body().size;
+      if (n > 0) {
+        auto more = sse.feed(std::string_view(chunk.data(), n), on_event);
+        if (!more) return fail(more.error().context("reading events from " + where));
+        if (!*more) return {};
+      }
+      if (ec == bhttp::error::need_buffer) continue;
+      if (ec == beast::error::timeout || peer_closed(ec)) return {};
+      if (ec)
+        return fail(Errc::unavailable,
+                    "the event stream from " + where + " broke: " + ec.message());
+    }
+    return {};
+  }
 };
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -220,7 +343,7 @@ Result<ClientResponse> Client::request(std::string_view method, std::string_view
   const auto limit = timeout.value_or(d.options.timeout);
   const auto deadline = Clock::now() + limit;
   auto req = d.make_request(method, *url, headers, body);
-  const std::string where = url->host + ":" + url->port;
+  const std::string where = (url->tls ? "https://" : "http://") + url->host + ":" + url->port;
 
   const bool reusable =
       d.stream && d.connected_to == where && Clock::now() - d.last_used < kReuseWindow;
@@ -234,7 +357,9 @@ Result<ClientResponse> Client::request(std::string_view method, std::string_view
       d.connected_to = where;
     }
     bool keep = false;
-    auto outcome = d.exchange(*d.stream, req, url_text, deadline, limit, reused, keep);
+    auto outcome = std::visit(
+        [&](auto& s) { return d.exchange(s, req, url_text, deadline, limit, reused, keep); },
+        *d.stream);
     if (outcome.result && keep) {
       d.last_used = Clock::now();
     } else {
@@ -270,73 +395,12 @@ Status Client::read_events(std::string_view url_text, std::optional<std::int64_t
 
   auto connected = d.connect(*url, connect_deadline);
   if (!connected) return fail(connected.error());
-  beast::tcp_stream& s = *connected;
-  Headers all = headers;
-  all.set("Accept", "text/event-stream");
-  all.set("Cache-Control", "no-store");
-  if (last_event_id) all.set("Last-Event-ID", std::to_string(*last_event_id));
-  auto req = d.make_request("GET", *url, all, {});
-
-  beast::error_code ec;
-  s.expires_at(connect_deadline);
-  bhttp::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
-  d.run();
-  if (ec) return fail(Errc::unavailable, "sending to " + where + " failed: " + ec.message());
-
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.header_limit(kHeaderLimit);
-  // Bounded by time, not size (and boost::none would trip Beast 1.74 on
-  // Content-Length: it compares the length with an empty optional).
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  bhttp::async_read_header(s, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
-  d.run();
-  if (ec == beast::error::timeout) {
-    return fail(Errc::unavailable,
-                "no answer from " + where + " within " + millis(d.options.timeout));
-  }
-  if (ec) return fail(Errc::unavailable, "receiving from " + where + " failed: " + ec.message());
-
-  const int status = static_cast<int>(parser.get().result_int());
-  if (status != 200) {
-    std::string message = "the server answered " + std::to_string(status);
-    bhttp::response_parser<bhttp::string_body> rest(std::move(parser));
-    rest.body_limit(64 * 1024);
-    const auto length = rest.content_length();
-    if (!length || *length <= 64 * 1024) {
-      bhttp::async_read(s, buffer, rest, [&](beast::error_code e, std::size_t) { ec = e; });
-      d.run();
-    }
-    if (!ec && rest.is_done()) {
-      const auto json = nlohmann::json::parse(rest.get().body(), nullptr, false);
-      if (json.is_object() && json.contains("message") && json["message"].is_string()) {
-        message = json["message"].get<std::string>();
-      }
-    }
-    return fail(errc_from_http_status(status), message);
-  }
-
-  SseParser sse;
-  std::array<char, 4096> chunk;
-  while (!parser.is_done()) {
-    if (Clock::now() >= events_deadline) return {};
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    s.expires_at(events_deadline);
-    bhttp::async_read_some(s, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
-    d.run();
-    const std::size_t n = chunk.size() - parser.get().body().size;
-    if (n > 0) {
-      auto more = sse.feed(std::string_view(chunk.data(), n), on_event);
-      if (!more) return fail(more.error().context("reading events from " + where));
-      if (!*more) return {};
-    }
-    if (ec == bhttp::error::need_buffer) continue;
-    if (ec == beast::error::timeout || peer_closed(ec)) return {};
-    if (ec)
-      return fail(Errc::unavailable, "the event stream from " + where + " broke: " + ec.message());
-  }
-  return {};
+  return std::visit(
+      [&](auto& s) {
+        return d.read_events_on(s, *url, where, last_event_id, on_event, connect_deadline,
+                                events_deadline, headers);
+      },
+      *connected);
 }
 
 }  // namespace smacert::http

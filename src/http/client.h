@@ -1,5 +1,5 @@
-// A small synchronous HTTP/1.1 client (http:// only) for the phone app, the
-// CLI and tests. Each call is bounded by a timeout; one keep-alive connection
+// A small synchronous HTTP/1.1 client (http:// and https://) for the phone
+// app, the CLI and tests. Each call is bounded by a timeout; one keep-alive connection
 // is reused between calls to the same host. Not thread-safe: one per thread.
 #pragma once
 
@@ -29,6 +29,10 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{10'000};  // per request: connect, send, receive
   std::size_t body_limit = 4 * 1024 * 1024;   // larger answers: Errc::too_large
   std::string user_agent = "smacert";
+  // https://: a PEM file of CAs trusted beside OpenSSL's defaults (which
+  // honour SSL_CERT_FILE and SSL_CERT_DIR). The server's certificate must
+  // chain to one and name the URL's host.
+  std::string ca_file{};
 };
 
 class Client {
@@ -41,7 +45,8 @@ class Client {
   // Any status is a successful answer; errors are for no answer:
   // Errc::unavailable (cannot connect, timed out, connection broke),
   // Errc::too_large (body over the limit), Errc::malformed (not HTTP),
-  // Errc::invalid_argument (bad URL).
+  // Errc::invalid_argument (bad URL), Errc::verification (an https://
+  // server whose certificate is not trusted for the host).
   Result<ClientResponse> request(std::string_view method, std::string_view url,
                                  const Headers& headers = {}, std::string_view body = {},
                                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);

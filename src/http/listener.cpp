@@ -81,7 +81,11 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     socket.close(ignored);
   } else {
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Session>(std::move(socket), state_)->start();
+    if (state_->tls) {
+      std::make_shared<Session<TlsStream>>(std::move(socket), state_)->start();
+    } else {
+      std::make_shared<Session<PlainStream>>(std::move(socket), state_)->start();
+    }
   }
   accept();
 }

@@ -9,6 +9,7 @@
 
 #include "http/listener.h"
 #include "http/server_state.h"
+#include "http/tls.h"
 
 namespace smacert::http {
 
@@ -38,8 +39,16 @@ Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions optio
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 1;
 
+  std::shared_ptr<net::ssl::context> tls;
+  if (!options.tls_certificate_file.empty() || !options.tls_key_file.empty()) {
+    auto context = detail::server_tls_context(options.tls_certificate_file, options.tls_key_file);
+    if (!context) return fail(context.error());
+    tls = std::move(*context);
+  }
+
   auto impl = std::make_unique<Impl>();
   impl->state = std::make_shared<detail::ServerState>(std::move(router), std::move(options));
+  impl->state->tls = std::move(tls);
   // A hint of 1 lets Asio drop its internal locking on a single thread.
   impl->ioc = std::make_unique<net::io_context>(static_cast<int>(threads));
   auto listener = detail::Listener::open(*impl->ioc, impl->state);
@@ -64,6 +73,13 @@ Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions optio
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
+Status Server::check_tls(const ServerOptions& options) {
+  if (options.tls_certificate_file.empty() && options.tls_key_file.empty()) return {};
+  auto context = detail::server_tls_context(options.tls_certificate_file, options.tls_key_file);
+  if (!context) return fail(context.error());
+  return {};
+}
+
 Server::~Server() {
   stop();
 }
@@ -79,7 +95,8 @@ std::string Server::address() const {
 std::string Server::url() const {
   const auto endpoint = impl_->listener->endpoint();
   const auto host = endpoint.address().is_v6() ? "[" + address() + "]" : address();
-  return "http://" + host + ":" + std::to_string(endpoint.port());
+  return (impl_->state->tls ? "https://" : "http://") + host + ":" +
+         std::to_string(endpoint.port());
 }
 
 const std::shared_ptr<Metrics>& Server::metrics() const {

@@ -37,16 +37,26 @@ struct ServerOptions {
   // stop() waits this long for in-flight requests before cutting them off.
   std::chrono::milliseconds drain_timeout{10'000};
 
+  // HTTPS: a PEM certificate chain (the server's certificate first) and its
+  // PEM private key. Both or neither; TLS 1.2 and 1.3 only.
+  std::string tls_certificate_file;
+  std::string tls_key_file;
+
   std::shared_ptr<Metrics> metrics;    // null: the server makes one
   std::shared_ptr<const Clock> clock;  // for the Date field; null: SystemClock
 };
 
 class Server {
  public:
-  // Checks the routes, binds, listens and starts the I/O threads.
-  // Errc::invalid_argument for a bad route table or address, Errc::unavailable
-  // when the address cannot be bound.
+  // Checks the routes, loads the TLS certificate and key if given, binds,
+  // listens and starts the I/O threads. Errc::invalid_argument for a bad
+  // route table, address, certificate or key (or a key that does not match
+  // the certificate), Errc::unavailable when the address cannot be bound.
   static Result<std::unique_ptr<Server>> start(Router router, ServerOptions options = {});
+
+  // Loads the TLS certificate and key as start() would, to refuse a bad
+  // configuration before anything else is done. Success when neither is set.
+  static Status check_tls(const ServerOptions& options);
 
   ~Server();  // stop()
   Server(const Server&) = delete;
@@ -54,7 +64,7 @@ class Server {
 
   std::uint16_t port() const;
   std::string address() const;
-  std::string url() const;  // "http://127.0.0.1:PORT"
+  std::string url() const;  // "http://127.0.0.1:PORT", or https:// with TLS
   const std::shared_ptr<Metrics>& metrics() const;
 
   // Stops accepting, lets in-flight requests finish (up to drain_timeout),

@@ -1,6 +1,9 @@
 // What every connection of one server shares. Internal to src/http.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -12,6 +15,10 @@
 #include "http/server.h"
 
 namespace smacert::http::detail {
+
+// The two transports a connection may have: plain HTTP, or HTTP over TLS.
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 struct ServerState {
   ServerState(Router r, ServerOptions o)
@@ -42,6 +49,8 @@ struct ServerState {
   std::size_t unmatched_slot = 0;  // 404, 405, bad path
   std::size_t invalid_slot = 0;    // not HTTP, header too large
   Connections connections;
+  // Set when the server speaks HTTPS (a certificate and key were given).
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 }  // namespace smacert::http::detail

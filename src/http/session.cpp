@@ -46,39 +46,77 @@ bool safe_field(std::string_view name, std::string_view value) {
          value.find_first_of("\r\n") == std::string_view::npos;
 }
 
+template <class Stream>
+Stream make_stream(net::ip::tcp::socket&& socket, ServerState& state) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(beast::tcp_stream(std::move(socket)), *state.tls);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
 }  // namespace
 
-Session::Session(net::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
-    : state_(std::move(state)), stream_(std::move(socket)), executor_(stream_.get_executor()) {
+template <class Stream>
+Session<Stream>::Session(net::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
+    : state_(std::move(state)),
+      stream_(make_stream<Stream>(std::move(socket), *state_)),
+      executor_(stream_.get_executor()) {
   error_code ec;
-  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  const auto endpoint = tcp().socket().remote_endpoint(ec);
   if (!ec) remote_address_ = endpoint.address().to_string();
   state_->options.metrics->connection_opened();
 }
 
-Session::~Session() {
+template <class Stream>
+Session<Stream>::~Session() {
   state_->options.metrics->connection_closed();
   if (id_) state_->connections.remove(*id_);
 }
 
-void Session::start() {
-  id_ = state_->connections.add(weak_from_this());
+template <class Stream>
+void Session<Stream>::start() {
+  id_ = state_->connections.add(this->weak_from_this());
   if (!id_) return close_now();  // the server is stopping
-  // Run on the connection's strand from the first step on.
-  net::dispatch(executor_, beast::bind_front_handler(&Session::await_request, shared_from_this()));
+  if constexpr (kTls) {
+    // The handshake is bounded like a request header (a slow handshake is a
+    // slowloris too); requests follow on the same strand.
+    tcp().expires_after(state_->options.header_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+  } else {
+    // Run on the connection's strand from the first step on.
+    net::dispatch(executor_,
+                  beast::bind_front_handler(&Session::await_request, this->shared_from_this()));
+  }
 }
 
-void Session::stop() {
-  net::post(executor_, beast::bind_front_handler(&Session::on_stop, shared_from_this()));
+template <class Stream>
+void Session<Stream>::on_handshake(error_code ec) {
+  if (ec) {
+    // A client that does not speak TLS, or does not trust the certificate:
+    // nothing can be answered over this connection.
+    spdlog::debug("TLS handshake with {} failed: {}", remote_address_, ec.message());
+    return close_now();
+  }
+  await_request();
 }
 
-void Session::on_stop() {
+template <class Stream>
+void Session<Stream>::stop() {
+  net::post(executor_, beast::bind_front_handler(&Session::on_stop, this->shared_from_this()));
+}
+
+template <class Stream>
+void Session<Stream>::on_stop() {
   stopping_ = true;
   // A request under way is finished and answered; an idle connection goes now.
   if (idle_ || lingering_) close_now();
 }
 
-void Session::await_request() {
+template <class Stream>
+void Session<Stream>::await_request() {
   if (stopping_) return close_now();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
@@ -86,25 +124,30 @@ void Session::await_request() {
   if (buffer_.size() > 0) return read_header();  // the client sent ahead
   // The idle deadline runs until the first byte; the header deadline after it.
   idle_ = true;
-  stream_.expires_after(state_->options.idle_timeout);
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+  tcp().expires_after(state_->options.idle_timeout);
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      beast::bind_front_handler(&Session::on_first_bytes, this->shared_from_this()));
 }
 
-void Session::on_first_bytes(error_code ec, std::size_t n) {
+template <class Stream>
+void Session<Stream>::on_first_bytes(error_code ec, std::size_t n) {
   idle_ = false;
   if (ec) return close_now();
   buffer_.commit(n);
   read_header();
 }
 
-void Session::read_header() {
-  stream_.expires_after(state_->options.header_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           beast::bind_front_handler(&Session::on_header, shared_from_this()));
+template <class Stream>
+void Session<Stream>::read_header() {
+  tcp().expires_after(state_->options.header_timeout);
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
 }
 
-void Session::on_header(error_code ec, std::size_t) {
+template <class Stream>
+void Session<Stream>::on_header(error_code ec, std::size_t) {
   if (ec == bhttp::error::header_limit) {
     return reject(
         431, "too_large",
@@ -164,26 +207,29 @@ void Session::on_header(error_code ec, std::size_t) {
   // RFC 9110 10.1.1: answer 100 (Continue) to a client that waits for it.
   if (const auto expect = message[bhttp::field::expect]; iequals(sv(expect), "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(state_->options.write_timeout);
+    tcp().expires_after(state_->options.write_timeout);
     return net::async_write(
         stream_, net::buffer(kContinue.data(), kContinue.size()),
-        beast::bind_front_handler(&Session::on_continue_sent, shared_from_this()));
+        beast::bind_front_handler(&Session::on_continue_sent, this->shared_from_this()));
   }
   read_body();
 }
 
-void Session::on_continue_sent(error_code ec, std::size_t) {
+template <class Stream>
+void Session<Stream>::on_continue_sent(error_code ec, std::size_t) {
   if (ec) return close_now();
   read_body();
 }
 
-void Session::read_body() {
-  stream_.expires_after(state_->options.body_timeout);
+template <class Stream>
+void Session<Stream>::read_body() {
+  tcp().expires_after(state_->options.body_timeout);
   bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&Session::on_body, shared_from_this()));
+                    beast::bind_front_handler(&Session::on_body, this->shared_from_this()));
 }
 
-void Session::on_body(error_code ec, std::size_t) {
+template <class Stream>
+void Session<Stream>::on_body(error_code ec, std::size_t) {
   if (ec == bhttp::error::body_limit) {
     return reject(
         413, "too_large",
@@ -198,7 +244,8 @@ void Session::on_body(error_code ec, std::size_t) {
   dispatch();
 }
 
-void Session::dispatch() {
+template <class Stream>
+void Session<Stream>::dispatch() {
   auto message = parser_->release();
   parser_.reset();
   request_.body = std::move(message.body());
@@ -238,7 +285,8 @@ std::string loggable(std::string_view path) {
 
 }  // namespace
 
-void Session::log_access(int status) const {
+template <class Stream>
+void Session<Stream>::log_access(int status) const {
   if (!state_->options.access_log) return;
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - header_at_)
@@ -247,14 +295,15 @@ void Session::log_access(int status) const {
                status, micros);
 }
 
-void Session::send(Response response, std::size_t slot, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::send(Response response, std::size_t slot, bool keep_alive) {
   const auto now = state_->options.clock->now();
   if (auto* stream = std::get_if<SseStream>(&response.body)) {
     state_->options.metrics->observe(slot, 200, std::chrono::steady_clock::now() - header_at_);
     log_access(200);
     handed_over_ = true;
-    auto writer = std::make_shared<SseWriter>(std::move(stream_), std::move(*stream),
-                                              std::move(response.headers), state_);
+    auto writer = std::make_shared<SseWriter<Stream>>(std::move(stream_), std::move(*stream),
+                                                      std::move(response.headers), state_);
     writer->start(date_.format(now));
     return;  // the writer owns the connection now
   }
@@ -287,58 +336,83 @@ void Session::send(Response response, std::size_t slot, bool keep_alive) {
 
   state_->options.metrics->observe(slot, status, std::chrono::steady_clock::now() - header_at_);
   log_access(status);
-  stream_.expires_after(state_->options.write_timeout);
-  bhttp::async_write(stream_, response_,
-                     beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+  tcp().expires_after(state_->options.write_timeout);
+  bhttp::async_write(
+      stream_, response_,
+      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep_alive));
 }
 
-void Session::reject(int status, std::string_view code, std::string_view message,
-                     std::size_t slot) {
+template <class Stream>
+void Session<Stream>::reject(int status, std::string_view code, std::string_view message,
+                             std::size_t slot) {
   rejecting_ = true;
   if (header_at_ == std::chrono::steady_clock::time_point{})
     header_at_ = std::chrono::steady_clock::now();
   send(error_response(status, code, message), slot, false);
 }
 
-void Session::on_write(bool keep_alive, error_code ec, std::size_t) {
+template <class Stream>
+void Session<Stream>::on_write(bool keep_alive, error_code ec, std::size_t) {
   response_.body() = std::string();  // release shared bytes promptly
   header_at_ = {};
   if (ec) return close_now();
   if (rejecting_) return linger_close();
-  if (!keep_alive || stopping_) {
-    error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-    return close_now();
-  }
+  if (!keep_alive || stopping_) return end_gracefully();
   await_request();
+}
+
+template <class Stream>
+void Session<Stream>::end_gracefully() {
+  if constexpr (kTls) {
+    // close_notify (RFC 8446 6.1), so the client knows the answer is whole;
+    // a client that closes first, or never answers, ends it too.
+    lingering_ = true;
+    tcp().expires_after(kLingerTime);
+    stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->close_now(); });
+  } else {
+    error_code ignored;
+    tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    close_now();
+  }
 }
 
 // After an error answer the client may still be sending (a body we refused):
 // closing at once would reset the connection and could destroy the answer in
 // flight, so read and drop for a short while first (as nginx's lingering close).
-void Session::linger_close() {
+template <class Stream>
+void Session<Stream>::linger_close() {
+  // Over TLS the answer is protected by close_notify and a refused body
+  // cannot be read past the record layer anyway.
+  if constexpr (kTls) return end_gracefully();
   lingering_ = true;
   error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(kLingerTime);
+  tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  tcp().expires_after(kLingerTime);
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_linger_read, shared_from_this()));
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
-void Session::on_linger_read(error_code ec, std::size_t) {
+template <class Stream>
+void Session<Stream>::on_linger_read(error_code ec, std::size_t) {
   if (ec || stopping_) return close_now();
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&Session::on_linger_read, shared_from_this()));
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      beast::bind_front_handler(&Session::on_linger_read, this->shared_from_this()));
 }
 
-void Session::close_now() {
+template <class Stream>
+void Session<Stream>::close_now() {
   idle_ = false;
   lingering_ = false;
   if (handed_over_) return;
   error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
 }
+
+template class Session<PlainStream>;
+template class Session<TlsStream>;
 
 }  // namespace smacert::http::detail

@@ -1,7 +1,9 @@
 // One client connection: reads a request (bounded and under deadlines),
 // routes it, runs the handler, writes the answer, repeats while keep-alive.
 // An event-stream answer hands the connection over to an SseWriter.
-// Internal to src/http.
+// One template for both transports: Stream is a beast::tcp_stream (plain
+// HTTP) or a beast::ssl_stream over one (HTTPS, after the handshake); both
+// are instantiated in session.cpp. Internal to src/http.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -23,8 +25,12 @@
 
 namespace smacert::http::detail {
 
-class Session final : public Connection, public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // A TLS session takes the server's context from state->tls.
   Session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state);
   ~Session() override;
 
@@ -34,6 +40,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
  private:
   using error_code = boost::beast::error_code;
 
+  void on_handshake(error_code ec);
   void await_request();
   void on_first_bytes(error_code ec, std::size_t n);
   void read_header();
@@ -49,11 +56,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_write(bool keep_alive, error_code ec, std::size_t);
   void on_stop();
   void close_now();
+  void end_gracefully();  // after the last answer: TLS close_notify, then close
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
   void linger_close();
   void on_linger_read(error_code ec, std::size_t);
 
   std::shared_ptr<ServerState> state_;
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::tcp_stream::executor_type executor_;  // a strand; outlives a hand-over of stream_
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -11,8 +11,9 @@ namespace smacert::http::detail {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 
-SseWriter::SseWriter(beast::tcp_stream&& stream, SseStream sse, Headers headers,
-                     std::shared_ptr<ServerState> state)
+template <class Stream>
+SseWriter<Stream>::SseWriter(Stream&& stream, SseStream sse, Headers headers,
+                             std::shared_ptr<ServerState> state)
     : state_(std::move(state)),
       stream_(std::move(stream)),
       executor_(stream_.get_executor()),
@@ -22,23 +23,26 @@ SseWriter::SseWriter(beast::tcp_stream&& stream, SseStream sse, Headers headers,
   state_->options.metrics->connection_opened();
 }
 
-SseWriter::~SseWriter() {
+template <class Stream>
+SseWriter<Stream>::~SseWriter() {
   subscription_.reset();
   state_->options.metrics->connection_closed();
   if (id_) state_->connections.remove(*id_);
 }
 
-void SseWriter::start(std::string_view date) {
-  id_ = state_->connections.add(weak_from_this());
+template <class Stream>
+void SseWriter<Stream>::start(std::string_view date) {
+  id_ = state_->connections.add(this->weak_from_this());
   if (!id_ || !sse_.fetch) return close();
 
   // Subscribe before the first fetch: a notify between the two is not lost.
   if (sse_.hub) {
-    subscription_ = sse_.hub->subscribe(sse_.topic, [weak = weak_from_this(), ex = executor_] {
-      net::post(ex, [weak] {
-        if (auto self = weak.lock()) self->on_notify();
-      });
-    });
+    subscription_ =
+        sse_.hub->subscribe(sse_.topic, [weak = this->weak_from_this(), ex = executor_] {
+          net::post(ex, [weak] {
+            if (auto self = weak.lock()) self->on_notify();
+          });
+        });
   }
 
   // The body runs until the connection closes (RFC 9112 6.3 item 8).
@@ -61,30 +65,38 @@ void SseWriter::start(std::string_view date) {
   }
   out_ += "\r\n";
   notified_ = true;  // the first fetch happens right after the header
-  write();
+  // The watch for the client's close has no deadline (an event stream is
+  // quiet for long); the writes each have theirs. Beast keeps a pending
+  // read's deadline when a write sets its own.
+  tcp().expires_never();
   read_until_closed();
+  write();
 }
 
-void SseWriter::stop() {
-  net::post(executor_, [self = shared_from_this()] { self->close(); });
+template <class Stream>
+void SseWriter<Stream>::stop() {
+  net::post(executor_, [self = this->shared_from_this()] { self->close(); });
 }
 
 // The client sends nothing on an event stream; a completed read means it
 // closed (or broke) the connection, and the stream ends at once.
-void SseWriter::read_until_closed() {
-  stream_.socket().async_read_some(net::buffer(discard_),
-                                   [self = shared_from_this()](error_code ec, std::size_t) {
-                                     if (ec) return self->close();
-                                     self->read_until_closed();
-                                   });
+template <class Stream>
+void SseWriter<Stream>::read_until_closed() {
+  stream_.async_read_some(net::buffer(discard_),
+                          [self = this->shared_from_this()](error_code ec, std::size_t) {
+                            if (ec) return self->close();
+                            self->read_until_closed();
+                          });
 }
 
-void SseWriter::on_notify() {
+template <class Stream>
+void SseWriter<Stream>::on_notify() {
   notified_ = true;
   if (waiting_) timer_.cancel();
 }
 
-void SseWriter::fetch_and_send() {
+template <class Stream>
+void SseWriter<Stream>::fetch_and_send() {
   if (closed_) return;
   notified_ = false;
   Result<std::vector<SseEvent>> events = std::vector<SseEvent>{};
@@ -109,42 +121,50 @@ void SseWriter::fetch_and_send() {
   write();
 }
 
-void SseWriter::write() {
+template <class Stream>
+void SseWriter<Stream>::write() {
   writing_ = true;
-  stream_.expires_after(state_->options.write_timeout);
+  tcp().expires_after(state_->options.write_timeout);
   net::async_write(stream_, net::buffer(out_),
-                   beast::bind_front_handler(&SseWriter::on_written, shared_from_this()));
+                   beast::bind_front_handler(&SseWriter::on_written, this->shared_from_this()));
 }
 
-void SseWriter::on_written(error_code ec, std::size_t) {
+template <class Stream>
+void SseWriter<Stream>::on_written(error_code ec, std::size_t) {
   writing_ = false;
   if (ec || closed_) return close();
   wait();
 }
 
-void SseWriter::wait() {
+template <class Stream>
+void SseWriter<Stream>::wait() {
   if (closed_) return;
   if (notified_) return fetch_and_send();
   waiting_ = true;
   timer_.expires_after(state_->options.sse_keepalive);
-  timer_.async_wait(beast::bind_front_handler(&SseWriter::on_timer, shared_from_this()));
+  timer_.async_wait(beast::bind_front_handler(&SseWriter::on_timer, this->shared_from_this()));
 }
 
-void SseWriter::on_timer(error_code ec) {
+template <class Stream>
+void SseWriter<Stream>::on_timer(error_code ec) {
   waiting_ = false;
   if (closed_) return;
   if (!ec) keepalive_due_ = true;  // quiet for a whole interval
   fetch_and_send();
 }
 
-void SseWriter::close() {
+template <class Stream>
+void SseWriter<Stream>::close() {
   if (closed_) return;
   closed_ = true;
   subscription_.reset();
   timer_.cancel();
   error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
 }
+
+template class SseWriter<PlainStream>;
+template class SseWriter<TlsStream>;
 
 }  // namespace smacert::http::detail

@@ -1,12 +1,13 @@
 // Serves one Server-Sent Events stream on a connection taken over from a
 // Session: writes the header, then fetch → write → wait (hub or keep-alive
 // timer) until the client leaves, fetch fails or the server stops.
-// Internal to src/http.
+// Stream is a Session's: PlainStream or TlsStream. Internal to src/http.
 #pragma once
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,10 +20,10 @@
 
 namespace smacert::http::detail {
 
-class SseWriter final : public Connection, public std::enable_shared_from_this<SseWriter> {
+template <class Stream>
+class SseWriter final : public Connection, public std::enable_shared_from_this<SseWriter<Stream>> {
  public:
-  SseWriter(boost::beast::tcp_stream&& stream, SseStream sse, Headers headers,
-            std::shared_ptr<ServerState> state);
+  SseWriter(Stream&& stream, SseStream sse, Headers headers, std::shared_ptr<ServerState> state);
   ~SseWriter() override;
 
   void start(std::string_view date);
@@ -41,7 +42,9 @@ class SseWriter final : public Connection, public std::enable_shared_from_this<S
   void close();
 
   std::shared_ptr<ServerState> state_;
-  boost::beast::tcp_stream stream_;
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   boost::beast::tcp_stream::executor_type executor_;
   boost::asio::steady_timer timer_;
   SseStream sse_;

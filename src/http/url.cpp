@@ -7,21 +7,29 @@ namespace smacert::http {
 
 std::string Url::host_field() const {
   const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == "80" ? h : h + ":" + port;
+  return port == (tls ? "443" : "80") ? h : h + ":" + port;
 }
 
 Result<Url> parse_url(std::string_view url) {
   const auto bad = [&](std::string_view why) {
     return fail(Errc::invalid_argument, "the URL " + std::string(url) + " " + std::string(why));
   };
-  constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), url.begin(), [](char a, char b) {
-        return a == std::tolower(static_cast<unsigned char>(b));
-      })) {
-    return bad("must start with http:// (TLS is not supported here)");
+  const auto starts_with = [&](std::string_view scheme) {
+    return url.size() >= scheme.size() &&
+           std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  Url out;
+  std::string_view rest;
+  if (starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (starts_with("https://")) {
+    out.tls = true;
+    rest = url.substr(8);
+  } else {
+    return bad("must start with http:// or https://");
   }
-  std::string_view rest = url.substr(kScheme.size());
   const auto slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   std::string_view target =
@@ -30,7 +38,6 @@ Result<Url> parse_url(std::string_view url) {
     target = target.substr(0, hash);
   if (authority.find('@') != std::string_view::npos) return bad("must not carry credentials");
 
-  Url out;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
@@ -47,7 +54,7 @@ Result<Url> parse_url(std::string_view url) {
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
   if (out.host.empty()) return bad("has no host");
-  if (port.empty()) port = "80";
+  if (port.empty()) port = out.tls ? "443" : "80";
   if (port.size() > 5 ||
       !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       std::stoul(std::string(port)) > 65535 || std::stoul(std::string(port)) == 0) {

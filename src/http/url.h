@@ -1,4 +1,5 @@
-// "http://host:port/path?query" split into what a client connects to.
+// "http://host:port/path?query" (or https://) split into what a client
+// connects to.
 #pragma once
 
 #include <string>
@@ -9,13 +10,14 @@
 namespace smacert::http {
 
 struct Url {
+  bool tls = false;                // https://
   std::string host;                // "127.0.0.1", "example.org" or an IPv6 address without brackets
-  std::string port;                // "80" when absent
+  std::string port;                // "80" ("443" for https) when absent
   std::string target;              // "/path?query"; "/" when absent
   std::string host_field() const;  // the Host header: "host:port", IPv6 in brackets
 };
 
-// Only http:// (no TLS); Errc::invalid_argument with the reason otherwise.
+// http:// or https://; Errc::invalid_argument with the reason otherwise.
 Result<Url> parse_url(std::string_view url);
 
 }  // namespace smacert::http

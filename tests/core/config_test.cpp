@@ -1,6 +1,10 @@
 #include "core/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace smacert {
 namespace {
@@ -79,6 +83,22 @@ TEST(Config, ErrorsNameTheKey) {
   expect_error("[pki.policies]\nother = \"1.2\"", "pki.policies.other");
   expect_error("[nope]", "nope is not a known key");
   expect_error("[pki\n", "not valid TOML at line 1");
+  expect_error("[server]\ntls_certificate = \"c.pem\"", "server.tls_key must be set together");
+  expect_error("[server]\ntls_key = \"k.pem\"", "server.tls_certificate must be set together");
+}
+
+TEST(Config, TlsFilesAreRelativeToTheConfigurationFile) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("smacert-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "serve.toml")
+      << "[server]\ntls_certificate = \"tls/cert.pem\"\ntls_key = \"/abs/key.pem\"\n";
+  auto c = load_config(dir / "serve.toml");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.tls_certificate, (dir / "tls/cert.pem").string());
+  EXPECT_EQ(c->server.tls_key, "/abs/key.pem");
+  EXPECT_EQ(parse_config("")->server.tls_certificate, "");
 }
 
 }  // namespace

@@ -103,9 +103,11 @@ TEST(Client, BodyLimitIsEnforced) {
 
 TEST(Client, BadUrlsAreInvalidArguments) {
   Client client;
-  auto tls = client.get("https://127.0.0.1/");
-  ASSERT_FALSE(tls);
-  EXPECT_EQ(tls.error().code, Errc::invalid_argument);
+  for (const char* bad : {"ftp://127.0.0.1/", "http://", "127.0.0.1:80/"}) {
+    auto answer = client.get(bad);
+    ASSERT_FALSE(answer) << bad;
+    EXPECT_EQ(answer.error().code, Errc::invalid_argument) << bad;
+  }
 }
 
 TEST(Client, BinaryBodiesRoundTrip) {

@@ -57,14 +57,25 @@ TEST(Url, ParsesHttpUrls) {
 
   auto plain = parse_url("http://example.org");
   ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->tls);
   EXPECT_EQ(plain->port, "80");
   EXPECT_EQ(plain->host_field(), "example.org");
+
+  auto tls = parse_url("HTTPS://example.org/ocsp");
+  ASSERT_TRUE(tls);
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->port, "443");
+  EXPECT_EQ(tls->host_field(), "example.org");
+  EXPECT_EQ(tls->target, "/ocsp");
+  auto tls_port = parse_url("https://127.0.0.1:8443");
+  ASSERT_TRUE(tls_port);
+  EXPECT_EQ(tls_port->host_field(), "127.0.0.1:8443");
 }
 
 TEST(Url, RefusesWhatItCannotServe) {
   for (const char* bad :
-       {"https://example.org/", "ftp://x", "http://", "http://:80/", "http://h:0/",
-        "http://h:70000/", "http://h:8a/", "http://u:p@h/", "http://h/a b", "http://[::1/"}) {
+       {"ftp://x", "https//x", "http://", "http://:80/", "http://h:0/", "http://h:70000/",
+        "http://h:8a/", "http://u:p@h/", "http://h/a b", "http://[::1/"}) {
     auto u = parse_url(bad);
     ASSERT_FALSE(u) << bad;
     EXPECT_EQ(u.error().code, Errc::invalid_argument);
