@@ -93,6 +93,21 @@ Result<std::string> admin_token(const fs::path& file, Random& random) {
   return t;
 }
 
+// The key that seals session tokens: 32 random bytes in a file of mode 0600,
+// copied to every node of one service (docs/scale-out.md).
+Result<Bytes> session_key(const fs::path& file, Random& random) {
+  auto existing = read_file(file, 4096);
+  if (existing) {
+    if (existing->size() != 32)
+      return fail(Errc::invalid_argument, file.string() + " must hold exactly 32 bytes");
+    return std::move(*existing);
+  }
+  if (existing.error().code != Errc::not_found) return fail(existing.error());
+  Bytes key = random.bytes(32);
+  SMACERT_TRY_STATUS(write_file_atomic(file, key, 0600));
+  return key;
+}
+
 void setup_logging(const Config& config) {
   auto logger = spdlog::stderr_logger_mt("smacert");
   if (config.server.log_format == "json")
@@ -154,11 +169,14 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!events) return report(events.error(), g);
   auto token = admin_token(data / "admin.token", random);
   if (!token) return report(token.error(), g);
+  auto sessions = session_key(data / "session.key", random);
+  if (!sessions) return report(sessions.error(), g);
 
   // Step 2: the domain, with every pre-signed OCSP answer loaded from the store.
   pki::OcspResponder responder(*authorities, clock);
   service::ServiceConfig service_config{*window, config.challenge_ttl,
-                                        config.registration.activation_delay, config.session_ttl};
+                                        config.registration.activation_delay, config.session_ttl,
+                                        *sessions};
   service::Service service(**store, *authorities, responder, **events, clock, random,
                            service_config);
   auto loaded = service.load_ocsp();

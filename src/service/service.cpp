@@ -17,7 +17,8 @@ Service::Service(store::Store& store, const pki::Authorities& authorities, pki::
       events_(events),
       clock_(clock),
       random_(random),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      session_key_(config_.session_key.empty() ? random_.bytes(32) : config_.session_key) {}
 
 std::string Service::new_id(std::string_view prefix) {
   return std::string(prefix) + "-" + hex_encode(random_.bytes(12));

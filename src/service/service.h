@@ -28,6 +28,10 @@ struct ServiceConfig {
   Seconds challenge_ttl{300};   // challenges.ttl
   Seconds activation_delay{0};  // registration.activation_delay (the seed's 15 minutes)
   Seconds session_ttl{900};     // sessions.ttl
+  // The HMAC key that seals session tokens; every node of one service needs
+  // the same (DATA/session.key). Empty: a random key (one node, and a
+  // restart logs everyone out).
+  Bytes session_key{};
 };
 
 // Counters for /metrics.
@@ -136,8 +140,7 @@ class Service {
   Notify notify_;
   ServiceStats stats_;
 
-  std::mutex sessions_mutex_;
-  std::map<std::string, Session> sessions_;  // in memory: a restart logs everyone out
+  Bytes session_key_;  // seals session tokens (sessions.cpp)
 
   std::mutex crl_mutex_;
   struct CrlCache {

@@ -1,11 +1,70 @@
 // Login to the service with the phone's authentication key, My Page, and
 // revocation by the holder (from a phone, or with the card).
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "core/encoding.h"
 #include "pki/verify.h"
 #include "protocol/canonical.h"
 #include "service/service.h"
 
 namespace smacert::service {
+
+// A session is a sealed token, not a row or a map entry: any node that holds
+// the session key (DATA/session.key, the same on every node) can check it,
+// so service nodes stay stateless. Token: "s1." + base64url(holder \n device
+// \n serial \n expiry) + "." + base64url(HMAC-SHA256(key, everything before)).
+namespace {
+
+constexpr std::string_view kTokenVersion = "s1.";
+constexpr std::size_t kTokenLimit = 1024;
+
+Bytes mac_of(const Bytes& key, std::string_view text) {
+  Bytes mac(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac.data(), &n);
+  mac.resize(n);
+  return mac;
+}
+
+std::string seal(const Bytes& key, const Session& s) {
+  const std::string payload = s.holder_id + "\n" + s.device_id + "\n" + s.serial + "\n" +
+                              std::to_string(to_unix(s.expires_at));
+  std::string token = std::string(kTokenVersion) + base64url_encode(to_bytes(payload));
+  return token + "." + base64url_encode(mac_of(key, token));
+}
+
+std::optional<Session> open_token(const Bytes& key, const std::string& token) {
+  if (token.size() > kTokenLimit || token.rfind(kTokenVersion, 0) != 0) return std::nullopt;
+  const auto dot = token.rfind('.');
+  if (dot < kTokenVersion.size()) return std::nullopt;
+  auto mac = base64url_decode(std::string_view(token).substr(dot + 1));
+  const Bytes expected = mac_of(key, std::string_view(token).substr(0, dot));
+  if (!mac || mac->size() != expected.size() ||
+      CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) != 0)
+    return std::nullopt;
+  auto payload = base64url_decode(
+      std::string_view(token).substr(kTokenVersion.size(), dot - kTokenVersion.size()));
+  if (!payload) return std::nullopt;
+  std::vector<std::string> fields(1);
+  for (auto b : *payload) {
+    if (b == '\n') {
+      fields.emplace_back();
+    } else {
+      fields.back() += static_cast<char>(b);
+    }
+  }
+  if (fields.size() != 4) return std::nullopt;
+  try {
+    return Session{token, fields[0], fields[1], fields[2], from_unix(std::stoll(fields[3]))};
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
 
 Result<Session> Service::login(const LoginRequest& r) {
   auto now = clock_.now();
@@ -41,21 +100,28 @@ Result<Session> Service::login(const LoginRequest& r) {
   if (now < available)
     return fail(Errc::forbidden, "the certificate becomes usable at " + to_rfc3339(available));
   SMACERT_TRY_STATUS((*tx)->commit());  // the nonce is spent
-  Session s{base64url_encode(random_.bytes(32)), (*rec)->holder_id, (*rec)->device_id, serial,
-            now + config_.session_ttl};
-  std::lock_guard lock(sessions_mutex_);
-  for (auto it = sessions_.begin(); it != sessions_.end();)
-    it = it->second.expires_at < now ? sessions_.erase(it) : std::next(it);
-  sessions_[s.token] = s;
+  Session s{{},
+            (*rec)->holder_id,
+            (*rec)->device_id,
+            serial,
+            from_unix(to_unix(now + config_.session_ttl))};
+  s.token = seal(session_key_, s);
   return s;
 }
 
 Result<Session> Service::session(const std::string& token) {
-  std::lock_guard lock(sessions_mutex_);
-  auto it = sessions_.find(token);
-  if (it == sessions_.end() || it->second.expires_at < clock_.now())
+  auto s = open_token(session_key_, token);
+  if (!s || s->expires_at < clock_.now())
     return fail(Errc::unauthorized, "no session, or it has ended; log in again");
-  return it->second;
+  // The phone's authentication certificate must still be usable: a session
+  // ends with the certificate it was opened with (revoked, suspended, wiped).
+  auto tx = begin();
+  if (!tx) return fail(tx.error());
+  auto rec = (*tx)->find_certificate(s->serial);
+  if (!rec) return fail(rec.error());
+  if (!*rec || (*rec)->status != "active")
+    return fail(Errc::unauthorized, "the session's certificate is no longer active; log in again");
+  return *s;
 }
 
 Result<MyPage> Service::my_page(const Session& s) {
