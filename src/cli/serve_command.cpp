@@ -1,4 +1,5 @@
-// smacert serve — the whole service on the embedded SQLite store. This file
+// smacert serve — the whole service on the embedded SQLite store or a shared
+// PostgreSQL one (--store, docs/scale-out.md). This file
 // only wires objects together (Boulder's thin mains): data folder, CAs,
 // store, OCSP responder, service, HTTP routes, server, background work.
 #include <arpa/inet.h>
@@ -18,7 +19,8 @@
 #include "http/handlers/routes.h"
 #include "http/server.h"
 #include "http/shutdown_signal.h"
-#include "store/sqlite_store.h"
+#include "service/follower.h"
+#include "store/store.h"
 
 namespace smacert::cli {
 namespace {
@@ -29,6 +31,7 @@ struct ServeOptions {
   std::string config;
   std::string data = "./smacert-data";
   std::string listen;  // overrides server.listen
+  std::string store;   // overrides store.url
   bool test_clock = false;
 };
 
@@ -163,7 +166,11 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   // Step 1: the CAs (made on first start), the store, the push key, the token.
   auto authorities = pki::Authorities::open_or_create(data, *pki_config, clock, random);
   if (!authorities) return report(authorities.error(), g);
-  auto store = store::SqliteStore::open(data / "store.db");
+  const std::string store_url = !o.store.empty() ? o.store
+                                : !config.store.url.empty()
+                                    ? config.store.url
+                                    : "sqlite:" + (data / "store.db").string();
+  auto store = store::open_store(store_url);
   if (!store) return report(store.error(), g);
   auto events = service::EventSigner::open_or_create(data / "push.key");
   if (!events) return report(events.error(), g);
@@ -183,6 +190,11 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!loaded) return report(loaded.error(), g);
   auto hub = std::make_shared<http::Hub>();
   service.on_events([hub](const std::string& device) { hub->notify(device); });
+  // Nodes that share the store follow each other's commits (none on SQLite).
+  auto follower = service::StoreFollower::start(
+      service, **store, std::chrono::seconds(1),
+      [](const Error& e) { spdlog::warn("following the shared store: {}", e.message); });
+  if (!follower) return report(follower.error(), g);
 
   // Step 3: HTTP.
   std::mutex work_mutex;
@@ -248,13 +260,16 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
 
 void add_serve_command(CLI::App& app, GlobalOptions& g, int& result) {
   auto o = std::make_shared<ServeOptions>();
-  auto* serve_cmd =
-      add_command(app, "serve", "Run the service (CA, registration, push, OCSP, CRL) on SQLite",
-                  result, [&g, o] { return serve(g, *o); });
+  auto* serve_cmd = add_command(
+      app, "serve", "Run the service (CA, registration, push, OCSP, CRL) on SQLite or PostgreSQL",
+      result, [&g, o] { return serve(g, *o); });
   serve_cmd->add_option("--config", o->config, "TOML configuration file (docs/configuration.md)")
       ->check(CLI::ExistingFile);
   serve_cmd->add_option("--data", o->data, "Data folder: store.db, ca/, push.key, admin.token")
       ->capture_default_str();
+  serve_cmd->add_option("--store", o->store,
+                        "sqlite:PATH or postgresql://USER@HOST:PORT/DB (default: DATA/store.db; "
+                        "overrides store.url)");
   serve_cmd->add_option("--listen", o->listen,
                         "HOST:PORT (default 127.0.0.1:8700; port 0 = any free)");
   serve_cmd->add_flag("--test-clock", o->test_clock,

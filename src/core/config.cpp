@@ -72,7 +72,7 @@ Result<Config> parse_config(std::string_view text) {
   }
   Config c;
   SMACERT_TRY_STATUS(only_known(
-      root, "", {"pki", "server", "issuance", "registration", "challenges", "sessions"}));
+      root, "", {"pki", "server", "issuance", "registration", "challenges", "sessions", "store"}));
   auto table = [&](const char* name) -> Result<const toml::table*> {
     if (!root.contains(name)) return static_cast<const toml::table*>(nullptr);
     auto* t = root.get_as<toml::table>(name);
@@ -103,6 +103,12 @@ Result<Config> parse_config(std::string_view text) {
     if (c.server.tls_certificate.empty() != c.server.tls_key.empty())
       return fail(bad(c.server.tls_key.empty() ? "server.tls_key" : "server.tls_certificate",
                       "must be set together with server.tls_certificate and server.tls_key"));
+  }
+  auto store = table("store");
+  if (!store) return fail(store.error());
+  if (*store) {
+    SMACERT_TRY_STATUS(only_known(**store, "store.", {"url"}));
+    SMACERT_TRY_STATUS(get_string(**store, "store.", "url", c.store.url));
   }
   auto issuance = table("issuance");
   if (!issuance) return fail(issuance.error());

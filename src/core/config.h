@@ -34,6 +34,11 @@ struct Config {
     std::string tls_certificate;
     std::string tls_key;
   } server;
+  struct Store {
+    // sqlite:PATH, or postgresql://… for a store several nodes share; empty:
+    // DATA/store.db. `smacert serve --store` overrides it.
+    std::string url;
+  } store;
   struct Issuance {
     std::string window = "always";  // or "HH:MM-HH:MM", Japan time
   } issuance;

@@ -146,6 +146,10 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
   if ((*card_rec)->status != "active")
     return fail(Errc::forbidden, "the card signature certificate is " + (*card_rec)->status);
   const std::string holder_id = (*card_rec)->holder_id;
+  // One decision about this holder's phones at a time, on every node: two
+  // device changes that race queue here, and the second sees the first's
+  // certificates (store.h, lock_holder).
+  SMACERT_TRY_STATUS((*tx)->lock_holder(holder_id));
 
   // Step 8: a first application is for a holder without a phone; a device
   // change is the way to move to another one.
@@ -314,6 +318,13 @@ Result<std::size_t> Service::issue_due_applications() {
     // later device change supersedes an earlier one, as it would by day.
     Effects fx;
     auto app = due->front();
+    // Under the holder's lock, the application as committed now: another
+    // node sharing the store may have issued it meanwhile.
+    SMACERT_TRY_STATUS((*tx)->lock_holder(app.holder_id));
+    auto current = (*tx)->find_application(app.id);
+    if (!current) return fail(current.error());
+    if (!*current || (*current)->status != "waiting") continue;
+    app = **current;
     if (auto st = issue_application_in(**tx, fx, app); !st) {
       // A card revoked since acceptance: the application is refused, not retried forever.
       tx->reset();

@@ -70,6 +70,9 @@ Status Service::change_records(const std::string& holder_id, const RecordsChange
   auto holder = (*tx)->find_holder(holder_id);
   if (!holder) return fail(holder.error());
   if (!*holder) return fail(Errc::not_found, "no holder " + holder_id);
+  SMACERT_TRY_STATUS((*tx)->lock_holder(holder_id));  // before the audit entry (store.h)
+  holder = (*tx)->find_holder(holder_id);             // as committed now
+  if (!holder || !*holder) return fail(Errc::not_found, "no holder " + holder_id);
   store::HolderRecord h = **holder;
   if (change.name) h.name = *change.name;
   if (change.address) h.address = *change.address;

@@ -30,8 +30,41 @@ Result<std::unique_ptr<Transaction>> Service::begin() {
   return tx;
 }
 
+namespace {
+
+// The in-memory OCSP answer for a stored row (load_ocsp, follow_store).
+std::shared_ptr<const pki::OcspEntry> ocsp_entry_of(const CertificateRecord& r) {
+  pki::CertStatus st = pki::Good{};
+  if (r.status == "revoked" || r.status == "suspended") {
+    auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
+    st = pki::Revoked{from_unix(r.revoked_at),
+                      reason ? *reason : pki::RevocationReason::unspecified};
+  }
+  return std::make_shared<const pki::OcspEntry>(
+      pki::OcspEntry{r.ocsp_response, st, from_unix(r.ocsp_next_update)});
+}
+
+constexpr int kFollowPage = 1000;
+
+}  // namespace
+
 Status Service::commit(std::unique_ptr<Transaction>& tx, Effects& fx) {
   SMACERT_TRY_STATUS(tx->commit());
+  stats_.issued += fx.issued;
+  stats_.revoked += fx.revoked;
+  stats_.suspended += fx.suspended;
+  stats_.resumed += fx.resumed;
+  // A node that shares its store with others takes every change, its own
+  // included, from the store in commit order, so that a change another node
+  // committed just after this one is never overwritten in memory by this
+  // one. If the store cannot be read right now, the node's own effects are
+  // put directly and the follower catches up later.
+  if (following_ && follow_store()) return {};
+  remember(fx);
+  return {};
+}
+
+void Service::remember(Effects& fx) {
   // The store is the truth; memory follows it right after the commit.
   for (auto& [ca, serial, entry] : fx.ocsp) ocsp_.put(ca, serial, entry);
   {
@@ -39,13 +72,47 @@ Status Service::commit(std::unique_ptr<Transaction>& tx, Effects& fx) {
     for (int i = 0; i < 2; ++i)
       if (fx.crl_changed[i]) crl_cache_[i].stale = true;
   }
-  stats_.issued += fx.issued;
-  stats_.revoked += fx.revoked;
-  stats_.suspended += fx.suspended;
-  stats_.resumed += fx.resumed;
   if (notify_)
     for (const auto& d : fx.devices) notify_(d);
-  return {};
+}
+
+Result<std::size_t> Service::follow_store() {
+  std::lock_guard lock(follow_mutex_);
+  // The first call only catches up with what load_ocsp() may have missed;
+  // CRLs are loaded on first use and push streams read on connect.
+  const bool baseline = !following_;
+  auto tx = begin();
+  if (!tx) return fail(tx.error().context("following the store"));
+  Effects fx;
+  std::size_t changes = 0;
+  for (;;) {
+    auto rows = (*tx)->certificate_changes(seen_certificate_change_, kFollowPage);
+    if (!rows) return fail(rows.error().context("following the store"));
+    for (const auto& r : *rows) {
+      seen_certificate_change_ = r.change_seq;
+      ++changes;
+      auto ca = pki::parse_ca_kind(r.ca);
+      auto serial = pki::serial_bytes(r.serial);
+      if (!ca || !serial || r.ocsp_response.empty()) continue;
+      auto entry = ocsp_entry_of(r);
+      fx.ocsp.emplace_back(*ca, *serial, entry);
+      if (!baseline) fx.crl_changed[*ca == pki::CaKind::sign ? 0 : 1] = true;
+    }
+    if (rows->size() < static_cast<std::size_t>(kFollowPage)) break;
+  }
+  for (;;) {
+    auto events = (*tx)->events_since(seen_event_, kFollowPage);
+    if (!events) return fail(events.error().context("following the store"));
+    for (const auto& e : *events) {
+      seen_event_ = e.seq;
+      if (!baseline) fx.devices.insert(e.device_id);
+    }
+    if (events->size() < static_cast<std::size_t>(kFollowPage)) break;
+  }
+  tx->reset();
+  remember(fx);
+  following_ = true;
+  return changes;
 }
 
 Status Service::audit_in(Transaction& tx, const std::string& actor, const std::string& action,
@@ -149,6 +216,18 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
   if (!ca_kind) return fail(Errc::internal, "certificate " + cert.serial + " names an unknown CA");
   auto serial_bytes = pki::serial_bytes(cert.serial);
   if (!serial_bytes) return fail(serial_bytes.error());
+  // The holder's lock, then the certificate as committed now: on a shared
+  // store another node may have changed it since `cert` was read, and a
+  // status must never be written over one the caller did not see (a
+  // suspension over a revocation would bring a superseded phone back).
+  if (!cert.holder_id.empty()) {
+    SMACERT_TRY_STATUS(tx.lock_holder(cert.holder_id));
+    auto current = tx.find_certificate(cert.serial);
+    if (!current) return fail(current.error());
+    if (!*current || (*current)->status != cert.status)
+      return fail(Errc::conflict,
+                  "certificate " + cert.serial + " changed while this request ran; try again");
+  }
   auto now = from_unix(to_unix(clock_.now()));
   pki::CertStatus st = pki::Good{};
   int reason_code = -1;
@@ -206,15 +285,7 @@ Result<std::size_t> Service::load_ocsp() {
     for (const auto& r : *rows) {
       auto serial = pki::serial_bytes(r.serial);
       if (!serial || r.ocsp_response.empty()) continue;
-      pki::CertStatus st = pki::Good{};
-      if (r.status == "revoked" || r.status == "suspended") {
-        auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
-        st = pki::Revoked{from_unix(r.revoked_at),
-                          reason ? *reason : pki::RevocationReason::unspecified};
-      }
-      ocsp_.put(kind, *serial,
-                std::make_shared<const pki::OcspEntry>(
-                    pki::OcspEntry{r.ocsp_response, st, from_unix(r.ocsp_next_update)}));
+      ocsp_.put(kind, *serial, ocsp_entry_of(r));
       ++n;
     }
   }
@@ -227,12 +298,34 @@ Result<std::size_t> Service::refresh_ocsp() {
   auto refreshed = ocsp_.refresh(
       std::chrono::duration_cast<Seconds>(authorities_.sign->config().ocsp_validity / 2));
   if (refreshed.empty()) return std::size_t{0};
-  auto tx = begin();
-  if (!tx) return fail(tx.error());
-  for (const auto& r : refreshed)
+  // One transaction per answer, under its holder's lock (taken before any
+  // ordered write, store.h): the status it was signed for is checked against
+  // the store first, because on a shared store another node may have revoked
+  // the certificate since this node's memory was last brought up to date.
+  for (const auto& r : refreshed) {
+    auto tx = begin();
+    if (!tx) return fail(tx.error());
+    auto found = (*tx)->find_certificate(r.serial_hex);
+    if (!found) return fail(found.error());
+    if (!*found) continue;
+    if (!(*found)->holder_id.empty()) {
+      SMACERT_TRY_STATUS((*tx)->lock_holder((*found)->holder_id));
+      found = (*tx)->find_certificate(r.serial_hex);
+      if (!found) return fail(found.error());
+    }
+    const auto& current = **found;
+    const bool revoked = current.status == "revoked" || current.status == "suspended";
+    if (revoked != std::holds_alternative<pki::Revoked>(r.entry->status)) {
+      auto ca = pki::parse_ca_kind(current.ca);
+      auto serial = pki::serial_bytes(current.serial);
+      if (ca && serial && !current.ocsp_response.empty())
+        ocsp_.put(*ca, *serial, ocsp_entry_of(current));  // the store's answer wins
+      continue;
+    }
     SMACERT_TRY_STATUS(
         (*tx)->set_ocsp_response(r.serial_hex, r.entry->response, to_unix(r.entry->next_update)));
-  SMACERT_TRY_STATUS((*tx)->commit());
+    SMACERT_TRY_STATUS((*tx)->commit());
+  }
   return refreshed.size();
 }
 

@@ -54,6 +54,14 @@ class Service {
   Result<std::size_t> load_ocsp();
   // Re-signs responses that near their nextUpdate and stores them.
   Result<std::size_t> refresh_ocsp();
+  // For nodes that share one store (PostgreSQL): brings memory — OCSP
+  // answers, CRLs, push streams — up to every certificate change and event
+  // committed since the last call, by any node; the number of certificate
+  // changes read. StoreFollower calls it when the store's change feed fires
+  // and every few seconds. Once it has been called, commit() also calls it
+  // instead of applying its own effects directly, so memory changes in the
+  // store's commit order only.
+  Result<std::size_t> follow_store();
   // Issues waiting applications whose time has come (operating hours).
   Result<std::size_t> issue_due_applications();
 
@@ -127,6 +135,7 @@ class Service {
                                          const std::string& token);
   Result<pki::HolderFacts> facts_of(store::Transaction& tx, const std::string& holder_id);
   Status commit(std::unique_ptr<store::Transaction>& tx, Effects& fx);
+  void remember(Effects& fx);  // OCSP answers, CRL caches, push streams
   Result<std::unique_ptr<store::Transaction>> begin();
   std::string new_id(std::string_view prefix);
 
@@ -141,6 +150,10 @@ class Service {
   ServiceStats stats_;
 
   Bytes session_key_;  // seals session tokens (sessions.cpp)
+
+  std::mutex follow_mutex_;
+  std::atomic<bool> following_{false};
+  std::int64_t seen_certificate_change_ = 0, seen_event_ = 0;  // under follow_mutex_
 
   std::mutex crl_mutex_;
   struct CrlCache {

@@ -30,9 +30,13 @@ std::string field(const PGresult* r, int code) {
 // libpq's messages end in a newline and sometimes carry a second line.
 std::string one_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text)
-    if (c == '\n') c = ' ';
-  return text;
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ class Crash : public ::testing::Test {
   // Every accepted application issued exactly once; OCSP agrees; invariants.
   void check_store(ServerProcess& server, TimePoint at) {
     Api api(server.url(), server.admin_token());
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     auto sign_ca = api.ca_certificate("sign");
     auto auth_ca = api.ca_certificate("auth");
     std::set<std::string> accepted;
@@ -202,7 +202,7 @@ TEST_F(Crash, WaitingApplicationsSurviveKill9AndAreIssuedWhenTheWindowOpens) {
   ASSERT_TRUE(server.start());
   settle_lost(server);
   {
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     for (const auto& r : requests_) {
       auto app = v.application(r.application_id);
       ASSERT_TRUE(app) << r.application_id;
@@ -214,7 +214,7 @@ TEST_F(Crash, WaitingApplicationsSurviveKill9AndAreIssuedWhenTheWindowOpens) {
   long long to_open = ((open - jst_minutes + 1440) % 1440) * 60 + 60;
   TimePoint opened = api.advance_clock(to_open);
   ASSERT_TRUE(eventually([&] {
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     for (const auto& r : requests_) {
       auto app = v.application(r.application_id);
       if (!app || app->status != "issued") return false;

@@ -101,7 +101,7 @@ TEST_F(DeviceChangeConcurrency, NeverTwoActivePhonesOneWipePerOldPhoneOcspAgrees
   std::vector<std::string> violations;
   std::thread watcher([&] {
     while (!done) {
-      auto map = phone_certificate_snapshot(server().store_file());
+      auto map = phone_certificate_snapshot(server().store_url());
       ++snapshots;
       for (const auto& [holder, devices] : map) {
         int active = 0;

@@ -53,7 +53,7 @@ TEST(OperatingHours, ApplicationAt1945IsIssuedAt0700NextDay) {
 
   // Nothing issued yet: no phone certificate, no push event.
   {
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     EXPECT_TRUE(v.certificates_of_device(phone.device_id).empty());
     EXPECT_TRUE(v.events(phone.device_id).empty());
     EXPECT_EQ(v.application(phone.application_id)->status, "waiting");
@@ -70,16 +70,16 @@ TEST(OperatingHours, ApplicationAt1945IsIssuedAt0700NextDay) {
   auto early = apply(api, card2, phone2);
   ASSERT_EQ(early.status, 202) << early;
   EXPECT_EQ(early.json.value("status", ""), "waiting");
-  EXPECT_EQ(StoreView(server.store_file()).application(phone.application_id)->status, "waiting");
+  EXPECT_EQ(StoreView(server.store_url()).application(phone.application_id)->status, "waiting");
 
   // 07:00: the window opens and the server issues both, oldest first.
   api.set_clock(to_rfc3339(seven));
   ASSERT_TRUE(eventually([&] {
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     return v.application(phone.application_id)->status == "issued" &&
            v.application(phone2.application_id)->status == "issued";
   })) << server.log();
-  StoreView v(server.store_file());
+  StoreView v(server.store_url());
   auto app = v.application(phone.application_id);
   EXPECT_EQ(app->ready_at, to_unix(seven));
   auto certs = v.certificates_of_device(phone.device_id);
@@ -133,11 +133,11 @@ TEST(OperatingHours, TwoWaitingFirstApplicationsDoNotRevokeWithoutConsent) {
 
   api.set_clock(to_rfc3339(evening + std::chrono::hours(11) + std::chrono::minutes(15)));
   ASSERT_TRUE(eventually([&] {
-    StoreView v(server.store_file());
+    StoreView v(server.store_url());
     return v.application(first.application_id)->status != "waiting" &&
            v.application(second.application_id)->status != "waiting";
   })) << server.log();
-  StoreView v(server.store_file());
+  StoreView v(server.store_url());
   EXPECT_EQ(v.application(first.application_id)->status, "issued");
   for (const auto& c : v.certificates_of_device(first.device_id))
     EXPECT_EQ(c.status, "active") << "the first phone was revoked by an application whose card "

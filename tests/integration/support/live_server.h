@@ -41,8 +41,8 @@ class LiveServerTest : public ::testing::Test {
 
   ServerProcess& server() { return *server_; }
   Api& api() { return *api_; }
-  std::vector<std::string> rows() { return store_rows(server_->store_file()); }
-  StoreView view() { return StoreView(server_->store_file()); }
+  std::vector<std::string> rows() { return store_rows(server_->store_url()); }
+  StoreView view() { return StoreView(server_->store_url()); }
 
   static inline std::unique_ptr<smacert::testing::TempDir> dir_;
   static inline std::unique_ptr<ServerProcess> server_;

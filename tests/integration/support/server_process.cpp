@@ -10,14 +10,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "store/pg.h"
 #include "support/temp_dir.h"
 
 namespace smacert::integration {
@@ -68,7 +72,56 @@ const fs::path& template_folder() {
   return dir.path();
 }
 
+// A database named after the data folder on the test PostgreSQL, created if
+// missing; its postgresql:// URL.
+std::string pg_database_for(const fs::path& data) {
+  char name[40];
+  std::snprintf(name, sizeof name, "it_%016zx", std::hash<std::string>{}(data.string()));
+  auto admin = store::pg::Connection::open(test_pg_conninfo());
+  if (!admin) {
+    ADD_FAILURE() << admin.error().message;
+    return "";
+  }
+  auto exists =
+      admin->run("SELECT 1 FROM pg_database WHERE datname = $1", store::pg::Params().text(name));
+  if (!exists) {
+    ADD_FAILURE() << exists.error().error.message;
+    return "";
+  }
+  if (exists->empty()) {
+    // A name made of [a-z0-9_] above: safe as an identifier.
+    if (auto made = admin->script(std::string("CREATE DATABASE ") + name + " TEMPLATE template0");
+        !made)
+      ADD_FAILURE() << made.error().error.message;
+  }
+  // The server connects over TCP to the host and port of the conninfo.
+  std::string host = "127.0.0.1", port = "5432", user = "postgres";
+  char* err = nullptr;
+  if (PQconninfoOption* opts = PQconninfoParse(test_pg_conninfo().c_str(), &err)) {
+    for (auto* o = opts; o->keyword; ++o) {
+      if (!o->val) continue;
+      if (std::string_view(o->keyword) == "host") host = o->val;
+      if (std::string_view(o->keyword) == "port") port = o->val;
+      if (std::string_view(o->keyword) == "user") user = o->val;
+    }
+    PQconninfoFree(opts);
+  }
+  PQfreemem(err);
+  return "postgresql://" + user + "@" + host + ":" + port + "/" + name;
+}
+
 }  // namespace
+
+std::string test_pg_conninfo() {
+  const char* c = std::getenv("SMACERT_TEST_PG");
+  return c ? c : "";
+}
+
+std::string ServerProcess::store_url() const {
+  if (!options_.store_url.empty()) return options_.store_url;
+  if (test_pg_conninfo().empty()) return "sqlite:" + (data_ / "store.db").string();
+  return pg_database_for(data_);
+}
 
 ServerProcess::ServerProcess(fs::path data, ServerOptions options)
     : data_(std::move(data)), options_(std::move(options)) {}
@@ -130,6 +183,10 @@ void ServerProcess::seed_from_template() {
     args.push_back(config.string());
   }
   if (options_.test_clock) args.push_back("--test-clock");
+  if (!options_.store_url.empty() || !test_pg_conninfo().empty()) {
+    args.push_back("--store");
+    args.push_back(store_url());
+  }
 
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return ::testing::AssertionFailure() << "pipe failed";

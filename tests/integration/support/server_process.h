@@ -2,6 +2,12 @@
 // service over HTTP: start on a data folder, read the URL it prints, stop it
 // with SIGTERM (graceful) or SIGKILL (a crash), and start it again on the
 // same folder.
+//
+// The store: DATA/store.db (SQLite), or, when SMACERT_TEST_PG holds the
+// conninfo of a test PostgreSQL (CTest's pg fixture sets it for the pg:
+// registration of these tests), `--store postgresql://…` on a database of
+// this data folder's own, created on first start. One mechanism: the same
+// tests run on either store.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,7 +26,13 @@ struct ServerOptions {
   // Copy CA keys, push key and admin token from a folder made once per test
   // binary instead of generating them (unless the folder already has a CA).
   bool seed_from_template = true;
+  // --store for this process: empty for the folder's own store (above);
+  // another server's store_url() for two nodes on one database.
+  std::string store_url;
 };
+
+// The conninfo of the test PostgreSQL, or "" when the tests run on SQLite.
+std::string test_pg_conninfo();
 
 class ServerProcess {
  public:
@@ -41,7 +53,8 @@ class ServerProcess {
   const std::string& url() const { return url_; }
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& data() const { return data_; }
-  std::filesystem::path store_file() const { return data_ / "store.db"; }
+  // What the server was (or will be) started with: sqlite:PATH or postgresql://…
+  std::string store_url() const;
   std::filesystem::path ca_pem(const std::string& kind) const {
     return data_ / "ca" / kind / "ca.pem";
   }

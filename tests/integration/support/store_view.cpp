@@ -1,5 +1,6 @@
 #include "integration/support/store_view.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -28,9 +29,77 @@ Stmt prepare(sqlite3* db, const std::string& sql) {
   return Stmt(s);
 }
 
+bool is_sqlite(const std::string& url) {
+  return url.rfind("sqlite:", 0) == 0;
+}
+std::filesystem::path sqlite_path(const std::string& url) {
+  return url.substr(7);
+}
+
+struct PgFinish {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct PgClear {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgConn = std::unique_ptr<PGconn, PgFinish>;
+using PgResult = std::unique_ptr<PGresult, PgClear>;
+
+// One read-only query in text format (bytea as \x…), for the dumps.
+PgResult pg_query(PGconn* c, const std::string& sql) {
+  PgResult r(PQexec(c, sql.c_str()));
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK && PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+    ADD_FAILURE() << "store dump: " << PQerrorMessage(c) << " in " << sql;
+  return r;
+}
+
+PgConn pg_connect(const std::string& url) {
+  PgConn c(PQconnectdb(url.c_str()));
+  if (PQstatus(c.get()) != CONNECTION_OK)
+    ADD_FAILURE() << "cannot connect: " << PQerrorMessage(c.get());
+  return c;
+}
+
+std::vector<std::string> pg_rows(const std::string& url) {
+  std::vector<std::string> rows;
+  auto c = pg_connect(url);
+  // One snapshot for every table.
+  pg_query(c.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  auto tables = pg_query(
+      c.get(), "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
+  for (int t = 0; t < PQntuples(tables.get()); ++t) {
+    std::string table = PQgetvalue(tables.get(), t, 0);
+    auto r = pg_query(c.get(), "SELECT * FROM \"" + table + "\"");
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      std::string row = table;
+      for (int j = 0; j < PQnfields(r.get()); ++j) {
+        row += std::string("|") + PQfname(r.get(), j) + "=";
+        row += PQgetisnull(r.get(), i, j) ? "NULL" : PQgetvalue(r.get(), i, j);
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  pg_query(c.get(), "COMMIT");
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+PhoneMap pg_phone_snapshot(const std::string& url) {
+  PhoneMap out;
+  auto c = pg_connect(url);
+  auto r = pg_query(c.get(),
+                    "SELECT holder_id, device_id, status FROM certificates "
+                    "WHERE device_id IS NOT NULL AND device_id <> ''");
+  for (int i = 0; i < PQntuples(r.get()); ++i)
+    out[PQgetvalue(r.get(), i, 0)][PQgetvalue(r.get(), i, 1)].push_back(PQgetvalue(r.get(), i, 2));
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::string> store_rows(const std::filesystem::path& db_file) {
+std::vector<std::string> store_rows(const std::string& store_url) {
+  if (!is_sqlite(store_url)) return pg_rows(store_url);
+  const std::filesystem::path db_file = sqlite_path(store_url);
   std::vector<std::string> rows;
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -75,7 +144,9 @@ std::vector<std::string> store_rows(const std::filesystem::path& db_file) {
   return rows;
 }
 
-PhoneMap phone_certificate_snapshot(const std::filesystem::path& db_file) {
+PhoneMap phone_certificate_snapshot(const std::string& store_url) {
+  if (!is_sqlite(store_url)) return pg_phone_snapshot(store_url);
+  const std::filesystem::path db_file = sqlite_path(store_url);
   PhoneMap out;
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -115,8 +186,8 @@ PhoneMap phone_certificate_snapshot(const std::filesystem::path& db_file) {
   return f;
 }
 
-StoreView::StoreView(const std::filesystem::path& db_file) {
-  auto s = store::SqliteStore::open(db_file);
+StoreView::StoreView(const std::string& store_url) {
+  auto s = store::open_store(store_url);
   EXPECT_TRUE(s) << s.error().message;
   if (s) store_ = std::move(*s);
 }

@@ -1,6 +1,7 @@
 // Looks into the store of a running (or stopped) server from the test: a
 // raw dump of every row, to prove that a rejected request changed nothing,
-// and typed reads through the project's own SqliteStore.
+// and typed reads through the project's own Store. Each takes the server's
+// store_url(): sqlite:PATH or postgresql://….
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace smacert::integration {
 
 // Every row of every table, one string per row ("table|col=value|…"), in a
 // stable order; read in one read-only transaction.
-std::vector<std::string> store_rows(const std::filesystem::path& db_file);
+std::vector<std::string> store_rows(const std::string& store_url);
 // Succeeds when both dumps hold the same rows; otherwise names the rows that
 // appeared and the rows that went away.
 ::testing::AssertionResult same_rows(const std::vector<std::string>& before,
@@ -26,11 +27,11 @@ std::vector<std::string> store_rows(const std::filesystem::path& db_file);
 // holder → device → statuses of its phone certificates, from one read-only
 // snapshot (no write lock: safe to poll while the server works).
 using PhoneMap = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
-PhoneMap phone_certificate_snapshot(const std::filesystem::path& db_file);
+PhoneMap phone_certificate_snapshot(const std::string& store_url);
 
 class StoreView {
  public:
-  explicit StoreView(const std::filesystem::path& db_file);
+  explicit StoreView(const std::string& store_url);
   std::vector<store::CertificateRecord> certificates_of_holder(const std::string& holder_id);
   std::vector<store::CertificateRecord> certificates_of_device(const std::string& device_id);
   std::optional<store::CertificateRecord> certificate(const std::string& serial);
@@ -42,7 +43,7 @@ class StoreView {
 
  private:
   std::unique_ptr<store::Transaction> begin();
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
 };
 
 // Phone certificates that count for the one-phone invariant.
