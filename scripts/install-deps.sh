@@ -15,6 +15,8 @@ packages=(
   # peers that check our output in tests; PostgreSQL 15 for the shared store's tests
   # (scripts/pg-test.sh runs a throwaway server; the package's own cluster is not used)
   openssl sqlite3 gnutls-bin libnss3-tools curl postgresql-15
+  # the scale-out cluster of tests/cluster (scripts/cluster-up.sh)
+  patroni etcd-server haproxy
   pcscd vsmartcard-vpcd opensc pcsc-tools
   # browser tests (tests/browser): Debian's Chromium and a CJK font for the screenshots
   chromium fonts-ipafont-gothic

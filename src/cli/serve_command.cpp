@@ -30,8 +30,9 @@ namespace fs = std::filesystem;
 struct ServeOptions {
   std::string config;
   std::string data = "./smacert-data";
-  std::string listen;  // overrides server.listen
-  std::string store;   // overrides store.url
+  std::string listen;            // overrides server.listen
+  std::string store;             // overrides store.url
+  std::string role = "service";  // or "ocsp": status only, following a shared store
   bool test_clock = false;
 };
 
@@ -142,6 +143,17 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   // A bad certificate or key is refused before the data folder is touched.
   if (auto tls = http::Server::check_tls(options); !tls) return report(tls.error(), g);
   const bool tls = !options.tls_certificate_file.empty();
+  const bool ocsp_only = o.role == "ocsp";
+  if (ocsp_only) {
+    // An OCSP node learns every status change from the shared store's change
+    // feed; alone on a SQLite file it would answer from a stale memory.
+    const std::string& url = !o.store.empty() ? o.store : config.store.url;
+    if (url.rfind("postgres", 0) != 0)
+      return report(Error{Errc::invalid_argument,
+                          "--role ocsp needs the shared store of the service nodes "
+                          "(--store postgresql://…)"},
+                    g);
+  }
 
   // Certificates name the OCSP and CRL URLs: by default the address served.
   if (config.pki.public_url.empty()) {
@@ -207,8 +219,16 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   };
   auto metrics = std::make_shared<http::Metrics>();
   http::Router router;
-  http::add_service_routes(router, {service, responder, hub, metrics, *token,
-                                    o.test_clock ? &manual_clock : nullptr, wake_worker});
+  const http::ServiceRoutes routes{service,    responder, hub,
+                                   metrics,    *token,    o.test_clock ? &manual_clock : nullptr,
+                                   wake_worker};
+  // An OCSP node serves what relying parties fetch (OCSP, CRL, CA
+  // certificates, health, metrics) and nothing that changes state.
+  if (ocsp_only) {
+    http::add_public_routes(router, routes);
+  } else {
+    http::add_service_routes(router, routes);
+  }
   options.address = listen->first;
   options.port = listen->second;
   options.threads = static_cast<unsigned>(config.server.threads);
@@ -217,29 +237,33 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
   auto server = http::Server::start(std::move(router), options);
   if (!server) return report(server.error(), g);
 
-  // Step 4: background work — waiting applications, OCSP refresh.
-  std::thread worker([&] {
-    auto last_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
-    std::unique_lock lock(work_mutex);
-    while (!stopping) {
-      lock.unlock();
-      if (auto n = service.issue_due_applications(); !n)
-        spdlog::error("issuing waiting applications: {}", n.error().message);
-      else if (*n > 0)
-        spdlog::info("issued {} waiting application(s)", *n);
-      if (std::chrono::steady_clock::now() - last_refresh > std::chrono::minutes(1)) {
-        if (auto n = service.refresh_ocsp(); !n)
-          spdlog::error("refreshing OCSP: {}", n.error().message);
-        last_refresh = std::chrono::steady_clock::now();
+  // Step 4: background work — waiting applications, OCSP refresh (service
+  // nodes only: an OCSP node reads the refreshed answers from the store).
+  std::thread worker;
+  if (!ocsp_only)
+    worker = std::thread([&] {
+      auto last_refresh = std::chrono::steady_clock::now() - std::chrono::hours(1);
+      std::unique_lock lock(work_mutex);
+      while (!stopping) {
+        lock.unlock();
+        if (auto n = service.issue_due_applications(); !n)
+          spdlog::error("issuing waiting applications: {}", n.error().message);
+        else if (*n > 0)
+          spdlog::info("issued {} waiting application(s)", *n);
+        if (std::chrono::steady_clock::now() - last_refresh > std::chrono::minutes(1)) {
+          if (auto n = service.refresh_ocsp(); !n)
+            spdlog::error("refreshing OCSP: {}", n.error().message);
+          last_refresh = std::chrono::steady_clock::now();
+        }
+        lock.lock();
+        work_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || work_now; });
+        work_now = false;
       }
-      lock.lock();
-      work_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || work_now; });
-      work_now = false;
-    }
-  });
+    });
 
-  spdlog::info("smacert serving on {} (data {}, {} OCSP responses loaded{})", (*server)->url(),
-               data.string(), *loaded, o.test_clock ? ", test clock" : "");
+  spdlog::info("smacert serving on {} (role {}, data {}, {} OCSP responses loaded{})",
+               (*server)->url(), o.role, data.string(), *loaded,
+               o.test_clock ? ", test clock" : "");
   if (!g.json)
     std::cout << "smacert serving on " << (*server)->url() << std::endl;
   else
@@ -251,7 +275,7 @@ int serve(const GlobalOptions& g, const ServeOptions& o) {
     stopping = true;
     work_cv.notify_all();
   }
-  worker.join();
+  if (worker.joinable()) worker.join();
   spdlog::info("stopped by signal {}", sig);
   return kExitOk;
 }
@@ -272,6 +296,12 @@ void add_serve_command(CLI::App& app, GlobalOptions& g, int& result) {
                         "overrides store.url)");
   serve_cmd->add_option("--listen", o->listen,
                         "HOST:PORT (default 127.0.0.1:8700; port 0 = any free)");
+  serve_cmd
+      ->add_option("--role", o->role,
+                   "service (everything), or ocsp: only OCSP, CRL, CA certificates, health and "
+                   "metrics, following a shared PostgreSQL store")
+      ->check(CLI::IsMember({"service", "ocsp"}))
+      ->capture_default_str();
   serve_cmd->add_flag("--test-clock", o->test_clock,
                       "Start a movable clock and add POST /admin/v1/clock (tests only)");
 }
