@@ -1,55 +1,357 @@
 #include "pki/crl.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "pki/der_writer.h"
+
 namespace smacert::pki {
+namespace {
+
+// Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil
+// inverse): no locale, no lock, no gmtime.
+void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(yoe + era * 400) + (m <= 2);
+}
+
+// RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on.
+std::size_t put_time(std::uint8_t* out, TimePoint t) {
+  const long long s = to_unix(t);
+  long long days = s / 86400, secs = s % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  int year = 0;
+  unsigned month = 0, day = 0;
+  civil_from_days(days, year, month, day);
+  const bool utc = year >= 1950 && year <= 2049;
+  std::uint8_t* p = out + 2;
+  auto two = [&p](unsigned v) {
+    *p++ = static_cast<std::uint8_t>('0' + v / 10);
+    *p++ = static_cast<std::uint8_t>('0' + v % 10);
+  };
+  const unsigned y = static_cast<unsigned>(year);
+  if (!utc) two(y / 100 % 100);
+  two(y % 100);
+  two(month);
+  two(day);
+  two(static_cast<unsigned>(secs / 3600));
+  two(static_cast<unsigned>(secs / 60 % 60));
+  two(static_cast<unsigned>(secs % 60));
+  *p++ = 'Z';
+  out[0] = utc ? der::tag::kUtcTime : 0x18;  // GeneralizedTime
+  out[1] = static_cast<std::uint8_t>(p - out - 2);
+  return static_cast<std::size_t>(p - out);
+}
+
+Bytes time_der(TimePoint t) {
+  std::uint8_t buf[24];
+  return Bytes(buf, buf + put_time(buf, t));
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// tag || length for a content of `n` bytes.
+Bytes header(std::uint8_t tag, std::size_t n) {
+  Bytes h{tag};
+  if (n < 0x80) {
+    h.push_back(static_cast<std::uint8_t>(n));
+  } else {
+    std::uint8_t len[8];
+    int k = 0;
+    for (std::size_t v = n; v > 0; v >>= 8) len[k++] = static_cast<std::uint8_t>(v & 0xff);
+    h.push_back(static_cast<std::uint8_t>(0x80 | k));
+    while (k > 0) h.push_back(len[--k]);
+  }
+  return h;
+}
+
+Bytes integer64(std::int64_t v) {
+  Bytes content;
+  std::uint64_t u = static_cast<std::uint64_t>(v);
+  do {
+    content.insert(content.begin(), static_cast<std::uint8_t>(u & 0xff));
+    u >>= 8;
+  } while (u > 0);
+  if (content.front() & 0x80) content.insert(content.begin(), 0);
+  return der::tlv(der::tag::kInteger, content);
+}
+
+Bytes extension(std::string_view oid, ByteView value) {
+  return der::sequence({der::oid(oid), der::octet_string(value)});
+}
+
+}  // namespace
+
+CrlBuilder::CrlBuilder(const CertificateAuthority& ca) : ca_(ca) {
+  unsigned char* p = nullptr;
+  int n = i2d_X509_NAME(X509_get_subject_name(ca.certificate()), &p);
+  if (n > 0) issuer_.assign(p, p + n);
+  OPENSSL_free(p);
+  // RFC 4055 / RFC 5758: sha256WithRSAEncryption takes NULL parameters,
+  // ecdsa-with-SHA256 none.
+  signature_alg_ = EVP_PKEY_get_base_id(ca.key()) == EVP_PKEY_RSA
+                       ? der::sequence({der::oid("1.2.840.113549.1.1.11"), der::null()})
+                       : der::sequence({der::oid("1.2.840.10045.4.3.2")});
+  // RFC 5280 5.2.1: the keyIdentifier of the CA's subject key identifier.
+  Bytes key_id;
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca.certificate())) {
+    key_id.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
+  } else {
+    key_id.resize(EVP_MAX_MD_SIZE);
+    unsigned len = 0;
+    X509_pubkey_digest(ca.certificate(), EVP_sha1(), key_id.data(), &len);
+    key_id.resize(len);
+  }
+  aki_extension_ =
+      extension("2.5.29.35", der::sequence({der::tlv(der::tag::context(0, false), key_id)}));
+}
+
+// Magnitude of a positive hex serial of at most 20 octets, as a key.
+Result<CrlBuilder::Key> CrlBuilder::key_of(std::string_view hex) {
+  auto bad = [&] {
+    return fail(Errc::invalid_argument,
+                "a CRL serial must be positive hex of at most 20 octets, not '" +
+                    std::string(hex.substr(0, 48)) + "'");
+  };
+  std::size_t z = 0;
+  while (z < hex.size() && hex[z] == '0') ++z;
+  std::string_view digits = hex.substr(z);
+  if (hex.empty() || digits.empty() || digits.size() > 40) return bad();
+  Key key{};
+  const std::size_t n = (digits.size() + 1) / 2;
+  key[0] = static_cast<std::uint8_t>(n);
+  std::size_t i = 0, at = 1;
+  if (digits.size() % 2) {
+    int v = hex_digit(digits[0]);
+    if (v < 0) return bad();
+    key[at++] = static_cast<std::uint8_t>(v);
+    i = 1;
+  }
+  for (; i < digits.size(); i += 2) {
+    int hi = hex_digit(digits[i]), lo = hex_digit(digits[i + 1]);
+    if (hi < 0 || lo < 0) return bad();
+    key[at++] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return key;
+}
+
+// SEQUENCE { userCertificate INTEGER, revocationDate Time, crlEntryExtensions }
+Result<CrlBuilder::Item> CrlBuilder::encode(const CrlEntry& e) {
+  auto key = key_of(e.serial);
+  if (!key) return fail(key.error().context("CRL entry"));
+  Item item{*key, {}};
+  std::uint8_t* body = item.encoded.der.data() + 2;
+  const std::size_t size = (*key)[0];
+  const bool pad = ((*key)[1] & 0x80) != 0;
+  std::size_t n = 0;
+  body[n++] = der::tag::kInteger;
+  body[n++] = static_cast<std::uint8_t>(size + (pad ? 1 : 0));
+  if (pad) body[n++] = 0;
+  std::memcpy(body + n, key->data() + 1, size);
+  n += size;
+  n += put_time(body + n, e.revoked_at);
+  // RFC 5280 5.3.1: "the reason code CRL entry extension SHOULD be absent
+  // instead of using the unspecified (0) reasonCode value".
+  if (e.reason != RevocationReason::unspecified) {
+    static constexpr std::uint8_t kReason[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55,
+                                               0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01};
+    std::memcpy(body + n, kReason, sizeof kReason);
+    n += sizeof kReason;
+    body[n++] = static_cast<std::uint8_t>(e.reason);
+  }
+  item.encoded.der[0] = der::tag::kSequence;
+  item.encoded.der[1] = static_cast<std::uint8_t>(n);
+  item.encoded.size = static_cast<std::uint8_t>(n + 2);
+  return item;
+}
+
+Status CrlBuilder::assign(std::span<const CrlEntry> entries) {
+  std::vector<Item> items;
+  items.reserve(entries.size());
+  for (const auto& e : entries) {
+    auto item = encode(e);
+    if (!item) return fail(item.error());
+    items.push_back(*item);
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.key < b.key; });
+  // Of equal serials the last one listed stays.
+  std::vector<Item> unique;
+  unique.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (i + 1 == items.size() || items[i + 1].key != items[i].key) unique.push_back(items[i]);
+  sorted_ = std::move(unique);
+  changes_.clear();
+  count_ = sorted_.size();
+  entries_bytes_ = 0;
+  for (const auto& i : sorted_) entries_bytes_ += i.encoded.size;
+  return {};
+}
+
+const CrlBuilder::Encoded* CrlBuilder::find_sorted(const Key& key) const {
+  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), key,
+                             [](const Item& i, const Key& k) { return i.key < k; });
+  return it != sorted_.end() && it->key == key ? &it->encoded : nullptr;
+}
+
+void CrlBuilder::apply(const Key& key, std::optional<Encoded> encoded) {
+  // What the list says of this serial now, to keep the count and the size.
+  const Encoded* now = nullptr;
+  if (auto c = changes_.find(key); c != changes_.end())
+    now = c->second ? &*c->second : nullptr;
+  else
+    now = find_sorted(key);
+  if (now) {
+    --count_;
+    entries_bytes_ -= now->size;
+  }
+  if (encoded) {
+    ++count_;
+    entries_bytes_ += encoded->size;
+  }
+  changes_[key] = encoded;
+  // Keep the merge in build() cheap: fold once the changes grow.
+  if (changes_.size() > std::max<std::size_t>(4096, sorted_.size() / 16)) fold();
+}
+
+void CrlBuilder::fold() {
+  std::vector<Item> merged;
+  merged.reserve(count_);
+  auto c = changes_.begin();
+  for (const auto& item : sorted_) {
+    for (; c != changes_.end() && c->first < item.key; ++c)
+      if (c->second) merged.push_back({c->first, *c->second});
+    if (c != changes_.end() && c->first == item.key) {
+      if (c->second) merged.push_back({c->first, *c->second});
+      ++c;
+    } else {
+      merged.push_back(item);
+    }
+  }
+  for (; c != changes_.end(); ++c)
+    if (c->second) merged.push_back({c->first, *c->second});
+  sorted_ = std::move(merged);
+  changes_.clear();
+}
+
+Status CrlBuilder::set(const CrlEntry& e) {
+  auto item = encode(e);
+  if (!item) return fail(item.error());
+  apply(item->key, item->encoded);
+  return {};
+}
+
+bool CrlBuilder::remove(std::string_view serial_hex) {
+  auto key = key_of(serial_hex);
+  if (!key) return false;
+  auto c = changes_.find(*key);
+  bool listed = c != changes_.end() ? c->second.has_value() : find_sorted(*key) != nullptr;
+  if (listed) apply(*key, std::nullopt);
+  return listed;
+}
+
+void CrlBuilder::clear() {
+  sorted_.clear();
+  changes_.clear();
+  count_ = 0;
+  entries_bytes_ = 0;
+}
+
+Result<Bytes> CrlBuilder::build(const CrlParams& params) const {
+  if (issuer_.empty()) return fail(openssl_error(Errc::crypto, "encoding the CRL's issuer"));
+  // RFC 5280 5.1.2.1: version 2 (INTEGER 1) because the CRL carries extensions.
+  const Bytes version = der::small_integer(1);
+  const Bytes this_update = time_der(params.this_update);
+  const Bytes next_update = time_der(params.next_update);
+  // RFC 5280 5.2.1 (AKI, MUST) and 5.2.3 (CRL number, MUST), in that order.
+  const Bytes extensions =
+      der::tlv(der::tag::context(0),
+               der::sequence({aki_extension_, extension("2.5.29.20", integer64(params.number))}));
+  // RFC 5280 5.1.2.6: revokedCertificates is absent when there are none.
+  const Bytes revoked_header = count_ == 0 ? Bytes{} : header(der::tag::kSequence, entries_bytes_);
+  const std::size_t tbs_content = version.size() + signature_alg_.size() + issuer_.size() +
+                                  this_update.size() + next_update.size() + revoked_header.size() +
+                                  entries_bytes_ + extensions.size();
+  const Bytes tbs_header = header(der::tag::kSequence, tbs_content);
+  const std::size_t tbs_size = tbs_header.size() + tbs_content;
+
+  // The whole CertificateList in one buffer: room for its own header first,
+  // then the TBSCertList, which is signed where it lies.
+  constexpr std::size_t kRoom = 6;
+  Bytes out;
+  out.reserve(kRoom + tbs_size + signature_alg_.size() + 16 + 512);
+  out.resize(kRoom);
+  auto append = [&out](ByteView b) { out.insert(out.end(), b.begin(), b.end()); };
+  append(tbs_header);
+  append(version);
+  append(signature_alg_);
+  append(issuer_);
+  append(this_update);
+  append(next_update);
+  append(revoked_header);
+  const std::size_t entries_at = out.size();
+  out.resize(entries_at + entries_bytes_);
+  std::uint8_t* w = out.data() + entries_at;
+  auto put = [&w](const Encoded& e) {
+    std::memcpy(w, e.der.data(), e.size);
+    w += e.size;
+  };
+  // The sorted array merged with the changes since, in serial order.
+  auto c = changes_.begin();
+  for (const auto& item : sorted_) {
+    for (; c != changes_.end() && c->first < item.key; ++c)
+      if (c->second) put(*c->second);
+    if (c != changes_.end() && c->first == item.key) {
+      if (c->second) put(*c->second);
+      ++c;
+    } else {
+      put(item.encoded);
+    }
+  }
+  for (; c != changes_.end(); ++c)
+    if (c->second) put(*c->second);
+  append(extensions);
+
+  MdCtxPtr md(EVP_MD_CTX_new());
+  std::size_t sig_len = 0;
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, ca_.key()) <= 0 ||
+      EVP_DigestSign(md.get(), nullptr, &sig_len, out.data() + kRoom, tbs_size) <= 0)
+    return fail(openssl_error(Errc::crypto, "signing the CRL"));
+  Bytes signature(sig_len);
+  if (EVP_DigestSign(md.get(), signature.data(), &sig_len, out.data() + kRoom, tbs_size) <= 0)
+    return fail(openssl_error(Errc::crypto, "signing the CRL"));
+  signature.resize(sig_len);
+  signature.insert(signature.begin(), 0);  // BIT STRING: no unused bits
+  append(signature_alg_);
+  append(header(0x03, signature.size()));
+  append(signature);
+
+  const Bytes list_header = header(der::tag::kSequence, out.size() - kRoom);
+  std::memcpy(out.data() + kRoom - list_header.size(), list_header.data(), list_header.size());
+  out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kRoom - list_header.size()));
+  return out;
+}
 
 Result<Bytes> build_crl(const CertificateAuthority& ca, std::span<const CrlEntry> entries,
                         const CrlParams& params) {
-  X509CrlPtr crl(X509_CRL_new());
-  Asn1TimePtr this_update(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(params.this_update))));
-  Asn1TimePtr next_update(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(params.next_update))));
-  // RFC 5280 5.1.2.1: version 2 because the CRL carries extensions.
-  if (!X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) ||
-      !X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.certificate())) ||
-      !X509_CRL_set1_lastUpdate(crl.get(), this_update.get()) ||
-      !X509_CRL_set1_nextUpdate(crl.get(), next_update.get()))
-    return fail(openssl_error(Errc::crypto, "starting a CRL"));
-
-  for (const auto& e : entries) {
-    X509RevokedPtr rev(X509_REVOKED_new());
-    auto serial = serial_from_hex(e.serial);
-    if (!serial) return fail(serial.error().context("CRL entry"));
-    Asn1TimePtr when(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(e.revoked_at))));
-    if (!X509_REVOKED_set_serialNumber(rev.get(), serial->get()) ||
-        !X509_REVOKED_set_revocationDate(rev.get(), when.get()))
-      return fail(openssl_error(Errc::crypto, "building a CRL entry"));
-    // RFC 5280 5.3.1: "the reason code CRL entry extension SHOULD be absent
-    // instead of using the unspecified (0) reasonCode value".
-    if (e.reason != RevocationReason::unspecified) {
-      OsslPtr<ASN1_ENUMERATED, ASN1_ENUMERATED_free> code(ASN1_ENUMERATED_new());
-      ASN1_ENUMERATED_set(code.get(), static_cast<long>(e.reason));
-      if (!X509_REVOKED_add1_ext_i2d(rev.get(), NID_crl_reason, code.get(), 0, 0))
-        return fail(openssl_error(Errc::crypto, "adding a CRL reason"));
-    }
-    if (!X509_CRL_add0_revoked(crl.get(), rev.get()))
-      return fail(openssl_error(Errc::crypto, "adding a CRL entry"));
-    rev.release();  // owned by the CRL now
-  }
-  X509_CRL_sort(crl.get());
-
-  // RFC 5280 5.2.1 (AKI, MUST) and 5.2.3 (CRL number, MUST).
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, ca.certificate(), nullptr, nullptr, crl.get(), 0);
-  X509ExtPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (!aki || !X509_CRL_add_ext(crl.get(), aki.get(), -1))
-    return fail(openssl_error(Errc::crypto, "adding the CRL's authority key identifier"));
-  Asn1IntegerPtr number(ASN1_INTEGER_new());
-  ASN1_INTEGER_set_int64(number.get(), params.number);
-  if (!X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0))
-    return fail(openssl_error(Errc::crypto, "adding the CRL number"));
-
-  if (X509_CRL_sign(crl.get(), ca.key(), EVP_sha256()) <= 0)
-    return fail(openssl_error(Errc::crypto, "signing the CRL"));
-  return to_der(crl.get());
+  CrlBuilder builder(ca);
+  SMACERT_TRY_STATUS(builder.assign(entries));
+  return builder.build(params);
 }
 
 }  // namespace smacert::pki

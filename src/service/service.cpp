@@ -1,7 +1,6 @@
 #include "service/service.h"
 
 #include "core/encoding.h"
-#include "pki/crl.h"
 #include "protocol/canonical.h"
 
 namespace smacert::service {
@@ -69,8 +68,15 @@ void Service::remember(Effects& fx) {
   for (auto& [ca, serial, entry] : fx.ocsp) ocsp_.put(ca, serial, entry);
   {
     std::lock_guard lock(crl_mutex_);
-    for (int i = 0; i < 2; ++i)
-      if (fx.crl_changed[i]) crl_cache_[i].stale = true;
+    for (const auto& c : fx.crl) {
+      auto& cache = crl_cache_[c.ca == pki::CaKind::sign ? 0 : 1];
+      cache.stale = true;
+      if (!cache.builder) continue;  // loaded from the store when first needed
+      if (!c.entry)
+        cache.builder->remove(c.serial);
+      else if (!cache.builder->set(*c.entry))
+        cache.builder.reset();  // cannot happen for a stored serial; reload to be sure
+    }
   }
   if (notify_)
     for (const auto& d : fx.devices) notify_(d);
@@ -96,7 +102,11 @@ Result<std::size_t> Service::follow_store() {
       if (!ca || !serial || r.ocsp_response.empty()) continue;
       auto entry = ocsp_entry_of(r);
       fx.ocsp.emplace_back(*ca, *serial, entry);
-      if (!baseline) fx.crl_changed[*ca == pki::CaKind::sign ? 0 : 1] = true;
+      if (baseline) continue;
+      if (auto* revoked = std::get_if<pki::Revoked>(&entry->status))
+        fx.crl.push_back({*ca, r.serial, pki::CrlEntry{r.serial, revoked->at, revoked->reason}});
+      else
+        fx.crl.push_back({*ca, r.serial, std::nullopt});
     }
     if (rows->size() < static_cast<std::size_t>(kFollowPage)) break;
   }
@@ -247,7 +257,10 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
   if (reason_code >= 0) details["reason"] = std::string(pki::reason_name(reason));
   SMACERT_TRY_STATUS(audit_in(tx, actor, action, cert.serial, details));
   fx.ocsp.emplace_back(*ca_kind, *serial_bytes, *entry);
-  fx.crl_changed[*ca_kind == pki::CaKind::sign ? 0 : 1] = true;
+  if (reason_code >= 0)
+    fx.crl.push_back({*ca_kind, cert.serial, pki::CrlEntry{cert.serial, now, reason}});
+  else
+    fx.crl.push_back({*ca_kind, cert.serial, std::nullopt});
   if (status == "revoked")
     ++fx.revoked;
   else if (status == "suspended")
@@ -329,31 +342,41 @@ Result<std::size_t> Service::refresh_ocsp() {
   return refreshed.size();
 }
 
-Result<Bytes> Service::crl(pki::CaKind ca) {
+Result<std::shared_ptr<const Bytes>> Service::crl(pki::CaKind ca) {
   std::lock_guard lock(crl_mutex_);
   auto& cache = crl_cache_[ca == pki::CaKind::sign ? 0 : 1];
   const auto& authority = authorities_.of(ca);
   auto now = clock_.now();
+  const auto half = authority.config().crl_validity / 2;
   // Rebuilt after a revocation, and when half its validity has passed.
-  if (!cache.stale && now - cache.built < authority.config().crl_validity / 2) return cache.der;
+  if (cache.der && !cache.stale && now - cache.built < half) return cache.der;
   auto tx = begin();
   if (!tx) return fail(tx.error());
-  auto rows = (*tx)->revoked_certificates(std::string(pki::ca_kind_name(ca)));
-  if (!rows) return fail(rows.error());
-  std::vector<pki::CrlEntry> entries;
-  entries.reserve(rows->size());
-  for (const auto& r : *rows) {
-    auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
-    entries.push_back(
-        {r.serial, from_unix(r.revoked_at), reason ? *reason : pki::RevocationReason::unspecified});
+  // The store is the truth: the entries are read in full at first use and
+  // every half validity; in between, commit() applies each change.
+  if (!cache.builder || now - cache.loaded >= half) {
+    auto rows = (*tx)->revoked_certificates(std::string(pki::ca_kind_name(ca)));
+    if (!rows) return fail(rows.error());
+    std::vector<pki::CrlEntry> entries;
+    entries.reserve(rows->size());
+    for (const auto& r : *rows) {
+      auto reason = pki::reason_from_code(r.revocation_reason < 0 ? 0 : r.revocation_reason);
+      entries.push_back({r.serial, from_unix(r.revoked_at),
+                         reason ? *reason : pki::RevocationReason::unspecified});
+    }
+    auto builder = std::make_unique<pki::CrlBuilder>(authority);
+    SMACERT_TRY_STATUS(builder->assign(entries));
+    cache.builder = std::move(builder);
+    cache.loaded = now;
   }
   auto number = (*tx)->next_crl_number(std::string(pki::ca_kind_name(ca)));
   if (!number) return fail(number.error());
-  auto der =
-      pki::build_crl(authority, entries, {*number, now, now + authority.config().crl_validity});
+  auto der = cache.builder->build({*number, now, now + authority.config().crl_validity});
   if (!der) return fail(der.error());
   SMACERT_TRY_STATUS((*tx)->commit());
-  cache = CrlCache{std::move(*der), now, false};
+  cache.der = std::make_shared<const Bytes>(std::move(*der));
+  cache.built = now;
+  cache.stale = false;
   return cache.der;
 }
 

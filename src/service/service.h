@@ -15,6 +15,7 @@
 
 #include "core/random.h"
 #include "pki/authority.h"
+#include "pki/crl.h"
 #include "pki/ocsp.h"
 #include "service/event_signer.h"
 #include "service/requests.h"
@@ -96,8 +97,9 @@ class Service {
   Result<store::CertificateRecord> revoke_with_card(const std::string& serial,
                                                     const CardRevocation& proof);
 
-  // Relying parties and the public endpoints.
-  Result<Bytes> crl(pki::CaKind ca);
+  // Relying parties and the public endpoints: the current CRL, held in
+  // memory and rebuilt (incrementally) after a change.
+  Result<std::shared_ptr<const Bytes>> crl(pki::CaKind ca);
   const pki::Authorities& authorities() const { return authorities_; }
   const EventSigner& event_signer() const { return events_; }
   const ServiceStats& stats() const { return stats_; }
@@ -109,7 +111,13 @@ class Service {
   struct Effects {
     std::vector<std::tuple<pki::CaKind, Bytes, std::shared_ptr<const pki::OcspEntry>>> ocsp;
     std::set<std::string> devices;  // with new events
-    bool crl_changed[2] = {false, false};
+    // CRL changes: an entry set (revoked, suspended) or, without one, removed (resumed).
+    struct CrlChange {
+      pki::CaKind ca;
+      std::string serial;
+      std::optional<pki::CrlEntry> entry;
+    };
+    std::vector<CrlChange> crl;
     std::uint64_t issued = 0, revoked = 0, suspended = 0, resumed = 0;
   };
   struct IssueSpec {
@@ -156,8 +164,14 @@ class Service {
   std::int64_t seen_certificate_change_ = 0, seen_event_ = 0;  // under follow_mutex_
 
   std::mutex crl_mutex_;
+  // Each CA's revoked entries, encoded once (pki::CrlBuilder): loaded from
+  // the store on first use and every half validity, kept current after each
+  // commit, so a new CRL re-encodes only what changed and never re-reads a
+  // country's millions of rows.
   struct CrlCache {
-    Bytes der;
+    std::unique_ptr<pki::CrlBuilder> builder;
+    TimePoint loaded{};
+    std::shared_ptr<const Bytes> der;
     TimePoint built{};
     bool stale = true;
   } crl_cache_[2];

@@ -283,9 +283,57 @@ TEST_F(ServiceFixture, CrlListsRevokedAndSuspended) {
   for (auto kind : {pki::CaKind::sign, pki::CaKind::auth}) {
     auto der = service_->crl(kind);
     ASSERT_TRUE(der);
-    auto crl = pki::parse_crl(*der);
+    auto crl = pki::parse_crl(**der);
     EXPECT_EQ(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl->get())), 1);
   }
+}
+
+// The CRL in memory follows each change (pki::CrlBuilder updated after the
+// commit) and says what a CRL built from the store's rows says.
+TEST_F(ServiceFixture, CrlFollowsSuspendResumeAndRevokeWithoutReloading) {
+  auto card = issue_card();
+  auto phone = new_phone("phone-crl-steps");
+  apply_and_register(card, phone, "new");
+  auto cert = certs_of(phone.device_id)[0];
+  auto ca = *pki::parse_ca_kind(cert.ca);
+  auto listed = [&]() {
+    auto der = service_->crl(ca);
+    EXPECT_TRUE(der);
+    auto crl = pki::parse_crl(**der);
+    EXPECT_TRUE(crl);
+    EXPECT_EQ(X509_CRL_verify(crl->get(), service_->authorities().of(ca).key()), 1);
+    std::map<std::string, int> out;
+    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl->get());
+    for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+      X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
+      auto* code = static_cast<ASN1_ENUMERATED*>(
+          X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr));
+      out[pki::serial_hex(X509_REVOKED_get0_serialNumber(r))] =
+          code ? static_cast<int>(ASN1_ENUMERATED_get(code)) : 0;
+      ASN1_ENUMERATED_free(code);
+    }
+    return out;
+  };
+  EXPECT_TRUE(listed().empty());  // the builder is loaded here, before the changes
+  ASSERT_TRUE(service_->change_status(cert.serial, StatusAction::suspend,
+                                      RevocationReason::certificate_hold, "hotline"));
+  EXPECT_EQ(listed(), (std::map<std::string, int>{{cert.serial, 6}}));
+  ASSERT_TRUE(service_->change_status(cert.serial, StatusAction::resume,
+                                      RevocationReason::unspecified, "hotline"));
+  EXPECT_TRUE(listed().empty());
+  ASSERT_TRUE(service_->change_status(cert.serial, StatusAction::revoke,
+                                      RevocationReason::key_compromise, "hotline"));
+  auto after = listed();
+  EXPECT_EQ(after, (std::map<std::string, int>{{cert.serial, 1}}));
+
+  // The slow path: every revoked row of the store, built from scratch.
+  auto tx = store_->begin();
+  ASSERT_TRUE(tx);
+  auto rows = (*tx)->revoked_certificates(cert.ca);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].serial, cert.serial);
+  EXPECT_EQ((*rows)[0].revocation_reason, 1);
 }
 
 }  // namespace

@@ -7,10 +7,6 @@
 namespace smacert::http {
 namespace {
 
-SharedBytes shared(Bytes b) {
-  return std::make_shared<const Bytes>(std::move(b));
-}
-
 Response ocsp_answer(std::shared_ptr<const Bytes> der) {
   Response r = bytes_response(200, std::move(der), "application/ocsp-response");
   // RFC 5019 6.2: let caches keep a pre-signed answer for a while, not past nextUpdate.
@@ -99,7 +95,7 @@ void add_public_routes(Router& router, const ServiceRoutes& d) {
     if (!kind) return error_response(404, "not_found", "no CRL here (use sign.crl or auth.crl)");
     auto der = d.service.crl(*kind);
     if (!der) return error_response(der.error());
-    return bytes_response(200, shared(std::move(*der)), "application/pkix-crl");
+    return bytes_response(200, std::move(*der), "application/pkix-crl");
   });
 }
 
