@@ -1,5 +1,6 @@
 #include "pki/ocsp.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/encoding.h"
@@ -27,8 +28,41 @@ Bytes asn1_bytes(const ASN1_STRING* s) {
   return Bytes(ASN1_STRING_get0_data(s), ASN1_STRING_get0_data(s) + ASN1_STRING_length(s));
 }
 
-std::string map_key(ByteView serial) {
-  return std::string(as_chars(serial));
+// One DER TLV: its tag, and its content as a view. Strict: definite,
+// minimal lengths only; no multi-byte tags.
+struct Tlv {
+  std::uint8_t tag;
+  ByteView content;
+};
+
+std::optional<Tlv> read_tlv(ByteView& in) {
+  if (in.size() < 2) return std::nullopt;
+  std::uint8_t tag = in[0];
+  if ((tag & 0x1f) == 0x1f) return std::nullopt;
+  std::size_t len = in[1], at = 2;
+  if (len & 0x80) {
+    std::size_t k = len & 0x7f;
+    if (k == 0 || k > 2 || in.size() < 2 + k || in[2] == 0) return std::nullopt;
+    len = 0;
+    for (std::size_t i = 0; i < k; ++i) len = (len << 8) | in[2 + i];
+    if (len < 0x80) return std::nullopt;  // should have been the short form
+    at += k;
+  }
+  if (in.size() - at < len) return std::nullopt;
+  Tlv t{tag, in.subspan(at, len)};
+  in = in.subspan(at + len);
+  return t;
+}
+
+// The only TLV of `in`, with tag `tag`.
+std::optional<ByteView> only(ByteView in, std::uint8_t tag) {
+  auto t = read_tlv(in);
+  if (!t || t->tag != tag || !in.empty()) return std::nullopt;
+  return t->content;
+}
+
+bool equals(ByteView a, std::initializer_list<std::uint8_t> b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 Result<Asn1IntegerPtr> serial_integer(ByteView serial) {
@@ -85,6 +119,48 @@ Result<OcspQuery> parse_ocsp_request(ByteView der) {
   if (!bn) return fail(Errc::malformed, "the OCSP request's serial is not an integer");
   q.serial.resize(static_cast<std::size_t>(BN_num_bytes(bn.get())));
   BN_bn2bin(bn.get(), q.serial.data());
+  return q;
+}
+
+std::optional<OcspQueryView> parse_simple_ocsp_request(ByteView der) {
+  if (der.size() > kMaxOcspRequest) return std::nullopt;
+  // OCSPRequest { TBSRequest { requestList { Request { CertID } } } }: the
+  // content of each is the one below it, alone.
+  auto tbs = only(der, 0x30);
+  auto list = tbs ? only(*tbs, 0x30) : std::nullopt;
+  auto request = list ? only(*list, 0x30) : std::nullopt;
+  auto req_cert = request ? only(*request, 0x30) : std::nullopt;
+  auto cert_id = req_cert ? only(*req_cert, 0x30) : std::nullopt;
+  if (!cert_id) return std::nullopt;
+  ByteView in = *cert_id;
+  auto alg = read_tlv(in);
+  auto name = read_tlv(in);
+  auto key = read_tlv(in);
+  auto serial = read_tlv(in);
+  if (!serial || !in.empty() || alg->tag != 0x30 || name->tag != 0x04 || key->tag != 0x04 ||
+      serial->tag != 0x02)
+    return std::nullopt;
+  ByteView a = alg->content;
+  auto oid = read_tlv(a);
+  if (!oid || oid->tag != 0x06 || !(a.empty() || equals(a, {0x05, 0x00}))) return std::nullopt;
+  OcspQueryView q;
+  if (equals(oid->content, {0x2b, 0x0e, 0x03, 0x02, 0x1a}))
+    q.hash = OcspQuery::Hash::sha1;
+  else if (equals(oid->content, {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01}))
+    q.hash = OcspQuery::Hash::sha256;
+  else
+    return std::nullopt;
+  // A positive INTEGER in minimal form: no 0x00 pad unless the next octet
+  // has its top bit set; not zero, not negative.
+  ByteView sn = serial->content;
+  if (sn.empty() || (sn[0] & 0x80)) return std::nullopt;
+  if (sn[0] == 0) {
+    if (sn.size() == 1 || !(sn[1] & 0x80)) return std::nullopt;
+    sn = sn.subspan(1);
+  }
+  q.issuer_name_hash = name->content;
+  q.issuer_key_hash = key->content;
+  q.serial = sn;
   return q;
 }
 
@@ -149,20 +225,50 @@ OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
   }
 }
 
-const OcspResponder::Issuer* OcspResponder::match_issuer(const OcspQuery& q) const {
+std::optional<OcspResponder::SerialKey> OcspResponder::SerialKey::of(ByteView serial) {
+  if (serial.size() > 20) return std::nullopt;
+  SerialKey k;
+  std::copy(serial.begin(), serial.end(), k.bytes.begin());
+  k.size = static_cast<std::uint8_t>(serial.size());
+  return k;
+}
+
+std::size_t OcspResponder::SerialKeyHash::operator()(const SerialKey& k) const noexcept {
+  // FNV-1a: serials are random, but a hash must not trust its input.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < k.size; ++i) h = (h ^ k.bytes[i]) * 0x100000001b3ULL;
+  return static_cast<std::size_t>(h);
+}
+
+const OcspResponder::Issuer* OcspResponder::match_issuer(OcspQuery::Hash hash, ByteView name_hash,
+                                                         ByteView key_hash) const {
+  auto same = [](ByteView a, const Bytes& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  };
   for (const auto& i : issuers_) {
-    bool sha1 = q.hash == OcspQuery::Hash::sha1;
-    if (q.issuer_name_hash == (sha1 ? i.sha1_name : i.sha256_name) &&
-        q.issuer_key_hash == (sha1 ? i.sha1_key : i.sha256_key))
+    bool sha1 = hash == OcspQuery::Hash::sha1;
+    if (same(name_hash, sha1 ? i.sha1_name : i.sha256_name) &&
+        same(key_hash, sha1 ? i.sha1_key : i.sha256_key))
       return &i;
   }
   return nullptr;
 }
 
 std::shared_ptr<const Bytes> OcspResponder::respond(ByteView request) const {
+  // The fast path: the common request for a serial we hold, answered with
+  // the stored bytes (no parse objects, no copy). Anything else: below.
+  if (auto q = parse_simple_ocsp_request(request); q && q->hash == OcspQuery::Hash::sha1) {
+    if (const Issuer* issuer = match_issuer(q->hash, q->issuer_name_hash, q->issuer_key_hash))
+      if (auto entry = find(issuer->kind, q->serial))
+        return std::shared_ptr<const Bytes>(entry, &entry->response);
+  }
+  return respond_parsed(request);
+}
+
+std::shared_ptr<const Bytes> OcspResponder::respond_parsed(ByteView request) const {
   auto q = parse_ocsp_request(request);
   if (!q) return malformed_;
-  const Issuer* issuer = match_issuer(*q);
+  const Issuer* issuer = match_issuer(q->hash, q->issuer_name_hash, q->issuer_key_hash);
   if (issuer == nullptr) return unauthorized_;
   auto entry = find(issuer->kind, q->serial);
   if (entry && q->hash == OcspQuery::Hash::sha1)
@@ -177,14 +283,18 @@ std::shared_ptr<const Bytes> OcspResponder::respond(ByteView request) const {
 }
 
 void OcspResponder::put(CaKind ca, ByteView serial, std::shared_ptr<const OcspEntry> entry) {
+  auto key = SerialKey::of(serial);
+  if (!key) return;  // over 20 octets: never one of ours (RFC 5280 4.1.2.2)
   std::unique_lock lock(mutex_);
-  map_of(ca)[map_key(serial)] = std::move(entry);
+  map_of(ca)[*key] = std::move(entry);
 }
 
 std::shared_ptr<const OcspEntry> OcspResponder::find(CaKind ca, ByteView serial) const {
+  auto key = SerialKey::of(serial);
+  if (!key) return nullptr;
   std::shared_lock lock(mutex_);
   const Map& m = map_of(ca);
-  auto it = m.find(map_key(serial));
+  auto it = m.find(*key);
   return it == m.end() ? nullptr : it->second;
 }
 
@@ -203,7 +313,7 @@ Result<std::shared_ptr<const OcspEntry>> OcspResponder::sign_entry(CaKind ca, By
 
 std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin) {
   auto horizon = clock_.now() + margin;
-  std::vector<std::pair<CaKind, std::string>> due;
+  std::vector<std::pair<CaKind, SerialKey>> due;
   {
     std::shared_lock lock(mutex_);
     for (CaKind ca : {CaKind::sign, CaKind::auth})
@@ -212,9 +322,9 @@ std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin) {
   }
   std::vector<Refreshed> out;
   for (auto& [ca, serial] : due) {
-    auto old = find(ca, as_bytes(serial));
+    auto old = find(ca, serial.view());
     if (!old) continue;
-    auto fresh = sign_entry(ca, as_bytes(serial), old->status);
+    auto fresh = sign_entry(ca, serial.view(), old->status);
     if (!fresh) continue;  // keep serving the old one; the next round retries
     {
       std::unique_lock lock(mutex_);
@@ -222,7 +332,7 @@ std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin) {
       if (slot != old) continue;  // a status change won the race; it is newer
       slot = *fresh;
     }
-    out.push_back(Refreshed{ca, hex_encode(as_bytes(serial)), *fresh});
+    out.push_back(Refreshed{ca, hex_encode(serial.view()), *fresh});
   }
   return out;
 }

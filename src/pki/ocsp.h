@@ -4,6 +4,7 @@
 // a SHA-256 CertID) are signed on demand.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -28,6 +29,20 @@ struct OcspQuery {
 // bytes holding exactly one Request with a SHA-1 or SHA-256 CertID.
 inline constexpr std::size_t kMaxOcspRequest = 4096;
 Result<OcspQuery> parse_ocsp_request(ByteView der);
+
+// The same CertID as views into the request, read without allocating by a
+// strict DER reader that knows only the common shape (RFC 5019 2.1: one
+// Request, a SHA-1 or SHA-256 CertID with absent or NULL parameters, no
+// version, requestor name, signature or extensions, minimal lengths, a
+// positive serial). Anything else gives nullopt and is left to
+// parse_ocsp_request; whatever this accepts, that reads the same way.
+struct OcspQueryView {
+  OcspQuery::Hash hash;
+  ByteView issuer_name_hash;
+  ByteView issuer_key_hash;
+  ByteView serial;  // the magnitude, no leading zero octets
+};
+std::optional<OcspQueryView> parse_simple_ocsp_request(ByteView der);
 
 // RFC 6960 4.2.1 OCSPResponseStatus answers without a body.
 Bytes ocsp_error_response(int response_status);  // OCSP_RESPONSE_STATUS_*
@@ -59,7 +74,12 @@ class OcspResponder {
 
   // The wire answer to a DER request; never fails: bad input gets
   // malformedRequest, an issuer we do not serve gets unauthorized (RFC 5019 2.2.3).
+  // A request of the common shape for a serial we hold (SHA-1 CertID) is
+  // answered without allocating: the stored bytes, shared.
   std::shared_ptr<const Bytes> respond(ByteView request) const;
+  // respond() without that fast path: OpenSSL parses every request. The
+  // answers are the same; tests compare them.
+  std::shared_ptr<const Bytes> respond_parsed(ByteView request) const;
 
   // Installs a pre-signed entry (after a status change or at bulk load).
   void put(CaKind ca, ByteView serial, std::shared_ptr<const OcspEntry> entry);
@@ -86,8 +106,20 @@ class OcspResponder {
     Bytes sha1_name, sha1_key, sha256_name, sha256_key;
     OcspSigner signer;
   };
-  using Map = std::unordered_map<std::string, std::shared_ptr<const OcspEntry>>;
-  const Issuer* match_issuer(const OcspQuery& q) const;
+  // Serials up to 20 octets (RFC 5280 4.1.2.2) as fixed-size keys: a lookup
+  // builds its key on the stack.
+  struct SerialKey {
+    std::array<std::uint8_t, 20> bytes{};
+    std::uint8_t size = 0;
+    static std::optional<SerialKey> of(ByteView serial);
+    ByteView view() const { return {bytes.data(), size}; }
+    bool operator==(const SerialKey&) const = default;
+  };
+  struct SerialKeyHash {
+    std::size_t operator()(const SerialKey& k) const noexcept;
+  };
+  using Map = std::unordered_map<SerialKey, std::shared_ptr<const OcspEntry>, SerialKeyHash>;
+  const Issuer* match_issuer(OcspQuery::Hash hash, ByteView name_hash, ByteView key_hash) const;
   Map& map_of(CaKind ca) { return ca == CaKind::sign ? sign_map_ : auth_map_; }
   const Map& map_of(CaKind ca) const { return ca == CaKind::sign ? sign_map_ : auth_map_; }
 

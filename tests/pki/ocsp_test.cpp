@@ -125,6 +125,106 @@ TEST_F(OcspTest, HostileRequestsAreMalformedAndNeverCrash) {
   }
 }
 
+// The fast path (a strict DER reader, no allocation) and the parsed path
+// (OpenSSL) answer every request with the same bytes. The clock stands
+// still and RSA PKCS#1 v1.5 is deterministic, so even answers signed on
+// demand compare byte for byte.
+TEST_F(OcspTest, TheFastPathAnswersExactlyAsTheParsedPath) {
+  std::vector<testing::IssuedCert> certs;
+  for (auto kind : {CertificateKind::phone_auth, CertificateKind::phone_sign,
+                    CertificateKind::card_auth, CertificateKind::card_sign})
+    certs.push_back(pki_.issue(kind));
+  install(certs[0].cert.get(), CaKind::auth, Good{});
+  install(certs[1].cert.get(), CaKind::sign,
+          Revoked{from_unix(to_unix(pki_.clock().now())), RevocationReason::superseded});
+  install(certs[2].cert.get(), CaKind::auth, Good{});
+  // certs[3] is never installed: signed on demand as unknown.
+  std::vector<Bytes> requests;
+  for (std::size_t i = 0; i < certs.size(); ++i) {
+    X509* issuer = pki_.ca(i % 2 ? CaKind::sign : CaKind::auth).certificate();
+    requests.push_back(request_for(certs[i].cert.get(), issuer));
+    requests.push_back(request_for(certs[i].cert.get(), issuer, EVP_sha256()));
+    // With a nonce (a request extension): not the simple shape.
+    OcspRequestPtr req(OCSP_REQUEST_new());
+    OCSP_request_add0_id(req.get(), OCSP_cert_to_id(EVP_sha1(), certs[i].cert.get(), issuer));
+    OCSP_request_add1_nonce(req.get(), nullptr, 16);
+    unsigned char* der = nullptr;
+    int len = i2d_OCSP_REQUEST(req.get(), &der);
+    requests.emplace_back(der, der + len);
+    OPENSSL_free(der);
+  }
+  // The wrong issuer for a serial we hold.
+  requests.push_back(request_for(certs[0].cert.get(), pki_.ca(CaKind::sign).certificate()));
+
+  auto same_answer = [&](const Bytes& req) {
+    auto fast = responder_.respond(req);
+    auto parsed = responder_.respond_parsed(req);
+    EXPECT_EQ(hex_encode(*fast), hex_encode(*parsed)) << "request " << hex_encode(req);
+    // Whatever the strict reader accepts, OpenSSL reads the same way.
+    if (auto simple = parse_simple_ocsp_request(req)) {
+      auto full = parse_ocsp_request(req);
+      ASSERT_TRUE(full) << "accepted by the fast reader only: " << hex_encode(req);
+      EXPECT_EQ(simple->hash, full->hash);
+      EXPECT_EQ(hex_encode(simple->issuer_name_hash), hex_encode(full->issuer_name_hash));
+      EXPECT_EQ(hex_encode(simple->issuer_key_hash), hex_encode(full->issuer_key_hash));
+      EXPECT_EQ(hex_encode(simple->serial), hex_encode(full->serial));
+    }
+  };
+  int fast_hits = 0;
+  for (const auto& req : requests) {
+    same_answer(req);
+    if (parse_simple_ocsp_request(req)) ++fast_hits;
+    // Every truncation, a trailing byte, and three changes of every octet.
+    for (std::size_t n = 0; n < req.size(); ++n) same_answer(Bytes(req.begin(), req.begin() + n));
+    Bytes longer = req;
+    longer.push_back(0);
+    same_answer(longer);
+    for (std::size_t i = 0; i < req.size(); ++i)
+      for (std::uint8_t flip : {0x01, 0x80, 0xff}) {
+        Bytes b = req;
+        b[i] ^= flip;
+        same_answer(b);
+      }
+  }
+  EXPECT_EQ(fast_hits, 9);  // without a nonce: SHA-1 and SHA-256 for each, and the wrong issuer
+  // The fast path hands out the stored bytes themselves.
+  auto entry = responder_.find(CaKind::auth, serial_of(certs[0].cert.get()));
+  EXPECT_EQ(responder_.respond(requests[0]).get(), &entry->response);
+}
+
+TEST(OcspSimpleReader, DeclinesWhatIsNotMinimalDer) {
+  // OCSPRequest { TBSRequest { requestList { Request { CertID { SHA-1,
+  // 20-byte hashes, `serial` } } } } }
+  auto request = [](Bytes serial, bool long_length = false) {
+    Bytes cert_id = {0x30, 0x07, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x04, 0x14};
+    cert_id.resize(cert_id.size() + 20, 0xaa);
+    cert_id.push_back(0x04);
+    cert_id.push_back(0x14);
+    cert_id.resize(cert_id.size() + 20, 0xbb);
+    cert_id.push_back(0x02);
+    cert_id.push_back(static_cast<std::uint8_t>(serial.size()));
+    cert_id.insert(cert_id.end(), serial.begin(), serial.end());
+    auto wrap = [&](const Bytes& in) {
+      Bytes out{0x30};
+      if (long_length) out.push_back(0x81);  // not minimal below 128
+      out.push_back(static_cast<std::uint8_t>(in.size()));
+      out.insert(out.end(), in.begin(), in.end());
+      return out;
+    };
+    return wrap(wrap(wrap(wrap(wrap(cert_id)))));
+  };
+  auto ok = parse_simple_ocsp_request(request({0x01}));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(hex_encode(ok->serial), "01");
+  EXPECT_EQ(hex_encode(parse_simple_ocsp_request(request({0x00, 0x80}))->serial), "80");
+  EXPECT_FALSE(parse_simple_ocsp_request(request({0x01}, true)));  // long form below 128
+  EXPECT_FALSE(parse_simple_ocsp_request(request({0x00, 0x01})));  // needless 0x00 pad
+  EXPECT_FALSE(parse_simple_ocsp_request(request({0x80})));        // negative
+  EXPECT_FALSE(parse_simple_ocsp_request(request({0x00})));        // zero
+  EXPECT_FALSE(parse_simple_ocsp_request(request({})));            // empty INTEGER
+  EXPECT_FALSE(parse_simple_ocsp_request(Bytes(kMaxOcspRequest + 1, 0x30)));
+}
+
 TEST_F(OcspTest, TwoRequestsInOneAreRefusedPerRfc5019) {
   auto a = pki_.issue(CertificateKind::card_auth);
   auto b = pki_.issue(CertificateKind::card_auth);
