@@ -1,0 +1,144 @@
+// bench_fixture DATA_DIR COUNT [rsa2048|p256] — the generator behind `make bench`: fills a
+// smacert data folder directly (no HTTP, no issuance flow) with COUNT
+// certificates of the user-authentication CA, each with its pre-signed OCSP
+// response, so `smacert serve --data DATA_DIR` starts with COUNT responses to
+// load. It also writes what the baselines need, into DATA_DIR/bench/:
+//   index.txt            the same serials in `openssl ca` / `openssl ocsp` format
+//   request.der          a DER OCSPRequest (SHA-1 CertID) for the first serial
+//   request.b64url       the same, URL-safe base64 (GET /ocsp/auth/...)
+//   response.der         smacert's pre-signed response for that serial (nginx serves it)
+//   serials.txt          every serial, hex, one a line
+// The certificate rows carry a placeholder DER (one byte string, not a
+// certificate): the responder and the CRL read only the serial, the status
+// and the pre-signed response, and signing COUNT certificates would double
+// the generation time without changing what is measured.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "core/clock.h"
+#include "core/encoding.h"
+#include "core/random.h"
+#include "pki/ocsp.h"
+#include "store/sqlite_store.h"
+
+namespace {
+
+using namespace smacert;
+
+bool write(const std::filesystem::path& p, ByteView b) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  return static_cast<bool>(f);
+}
+
+std::string utc_yymmdd(TimePoint t) {
+  std::time_t s = static_cast<std::time_t>(to_unix(t));
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
+  return buf;
+}
+
+int run(const std::filesystem::path& data, long count, pki::KeyAlgorithm algorithm) {
+  SystemClock clock;
+  OsRandom random;
+  pki::PkiConfig config;
+  config.algorithm = algorithm;
+  auto authorities = pki::Authorities::open_or_create(data, config, clock, random);
+  if (!authorities) {
+    std::cerr << authorities.error().message << "\n";
+    return 1;
+  }
+  auto store = store::SqliteStore::open(data / "store.db");
+  if (!store) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  pki::OcspResponder responder(*authorities, clock);
+  auto dir = data / "bench";
+  std::filesystem::create_directories(dir);
+  std::ofstream index(dir / "index.txt"), serials(dir / "serials.txt");
+  const Bytes placeholder = to_bytes("bench_fixture placeholder, not a certificate");
+  auto start = std::chrono::steady_clock::now();
+  auto now = clock.now();
+  auto not_after = now + std::chrono::hours(24 * 365);
+  Bytes first_serial, first_response;
+  std::unique_ptr<store::Transaction> tx;
+  for (long i = 0; i < count; ++i) {
+    if (!tx) tx = std::move(*(*store)->begin());
+    store::CertificateRecord rec;
+    rec.serial = pki::random_serial(random);
+    rec.ca = "auth";
+    rec.kind = "phone_auth";
+    rec.status = "active";
+    rec.not_before = to_unix(now);
+    rec.not_after = to_unix(not_after);
+    rec.issued_at = to_unix(now);
+    auto serial = *pki::serial_bytes(rec.serial);
+    auto entry = responder.sign_entry(pki::CaKind::auth, serial, pki::Good{});
+    if (!entry) {
+      std::cerr << entry.error().message << "\n";
+      return 1;
+    }
+    rec.der = placeholder;
+    rec.ocsp_response = (*entry)->response;
+    rec.ocsp_next_update = to_unix((*entry)->next_update);
+    if (auto st = tx->reserve_serial(rec); !st) {
+      std::cerr << st.error().message << "\n";
+      return 1;
+    }
+    if (auto st = tx->store_issued(rec); !st) {
+      std::cerr << st.error().message << "\n";
+      return 1;
+    }
+    if (i == 0) {
+      first_serial = serial;
+      first_response = (*entry)->response;
+    }
+    index << "V\t" << utc_yymmdd(not_after) << "\t\t" << hex_encode(serial, true)
+          << "\tunknown\t/CN=P" << i << "\n";
+    serials << rec.serial << "\n";
+    if ((i + 1) % 2000 == 0 || i + 1 == count) {
+      if (auto st = tx->commit(); !st) {
+        std::cerr << st.error().message << "\n";
+        return 1;
+      }
+      tx.reset();
+    }
+  }
+  X509* ca = (*authorities).auth->certificate();
+  pki::BignumPtr bn(BN_bin2bn(first_serial.data(), static_cast<int>(first_serial.size()), nullptr));
+  pki::Asn1IntegerPtr sn(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  pki::OcspRequestPtr req(OCSP_REQUEST_new());
+  OCSP_request_add0_id(req.get(), OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(ca),
+                                                   X509_get0_pubkey_bitstr(ca), sn.get()));
+  unsigned char* p = nullptr;
+  int len = i2d_OCSP_REQUEST(req.get(), &p);
+  Bytes request(p, p + len);
+  OPENSSL_free(p);
+  if (!write(dir / "request.der", request) ||
+      !write(dir / "request.b64url", as_bytes(base64url_encode(request))) ||
+      !write(dir / "response.der", first_response))
+    return 1;
+  std::ofstream(dir / "index.txt.attr") << "unique_subject = no\n";
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "{\"count\": " << count << ", \"seconds\": " << secs << "}\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: bench_fixture DATA_DIR COUNT [rsa2048|p256]\n";
+    return 2;
+  }
+  // The CA and OCSP signer keys: RSA-2048 as served by default; P-256 makes
+  // a 10-million-certificate store in minutes instead of an hour.
+  auto algorithm = argc == 4 && std::string_view(argv[3]) == "p256" ? pki::KeyAlgorithm::p256
+                                                                    : pki::KeyAlgorithm::rsa2048;
+  return run(argv[1], std::atol(argv[2]), algorithm);
+}
