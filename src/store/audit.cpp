@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/encoding.h"
+#include "store/rules.h"
 #include "store/store.h"
 
 namespace smacert::store {
@@ -25,7 +26,6 @@ void append_field(std::string& out, std::string_view field) {
   out += field;
 }
 
-const std::string kGenesisHash(64, '0');
 constexpr int kPageSize = 1000;
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/columns.h"
 #include "store/migrations.h"
 #include "store/pg.h"
+#include "store/rules.h"
 
 namespace smacert::store {
 
@@ -15,8 +17,6 @@ namespace {
 
 using pg::Params;
 using pg::Rows;
-
-const std::string kGenesisHash(64, '0');
 
 // pg_advisory_xact_lock(kLockClass, kOrderedWrites): the writers' lock for
 // audit entries and counters (see pg_store.h). The class is "SMAC" in ASCII,
@@ -29,11 +29,6 @@ constexpr std::string_view kChannel = "smacert_changes";
 constexpr std::chrono::milliseconds kBackoff[] = {
     std::chrono::milliseconds(0), std::chrono::milliseconds(100), std::chrono::milliseconds(300),
     std::chrono::milliseconds(600), std::chrono::milliseconds(1000)};
-
-Status check_limit(int limit) {
-  if (limit > 0) return {};
-  return fail(Errc::invalid_argument, "the limit must be positive, not " + std::to_string(limit));
-}
 
 // The sentence for a violated PRIMARY KEY or UNIQUE constraint, as SqliteStore
 // words it. PostgreSQL names a primary key constraint TABLE_pkey.
@@ -48,107 +43,27 @@ Error on_duplicate(const pg::Failure& f, std::string_view primary_key,
   return f.error;
 }
 
-// Column lists and their readers side by side, as in sqlite_store.cpp.
-constexpr std::string_view kHolderColumns =
-    "id, name, address, birth_date, sex, created_at, updated_at";
-HolderRecord read_holder(const Rows& r, int i) {
-  return {r.text(i, 0),  r.text(i, 1), r.text(i, 2), r.text(i, 3), static_cast<int>(r.int64(i, 4)),
-          r.int64(i, 5), r.int64(i, 6)};
-}
-
-constexpr std::string_view kCardColumns = "id, holder_id, status, created_at";
-CardRecord read_card(const Rows& r, int i) {
-  return {r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3)};
-}
-
-constexpr std::string_view kDeviceColumns =
-    "id, holder_id, platform, model, status, created_at, token_hash";
-DeviceRecord read_device(const Rows& r, int i) {
-  return {r.text(i, 0), r.text(i, 1),  r.text(i, 2), r.text(i, 3),
-          r.text(i, 4), r.int64(i, 5), r.text(i, 6)};
-}
-
-constexpr std::string_view kCertificateColumnsWithoutDer =
-    "serial, ca, kind, holder_id, card_id, device_id, application_id, status,"
-    " revocation_reason, revoked_at, not_before, not_after, issued_at, ocsp_response,"
-    " ocsp_next_update, change_seq";
-CertificateRecord read_certificate(const Rows& r, int i, bool with_der) {
-  CertificateRecord c;
-  c.serial = r.text(i, 0);
-  c.ca = r.text(i, 1);
-  c.kind = r.text(i, 2);
-  c.holder_id = r.text(i, 3);
-  c.card_id = r.text(i, 4);
-  c.device_id = r.text(i, 5);
-  c.application_id = r.text(i, 6);
-  c.status = r.text(i, 7);
-  c.revocation_reason = static_cast<int>(r.int64(i, 8));
-  c.revoked_at = r.int64(i, 9);
-  c.not_before = r.int64(i, 10);
-  c.not_after = r.int64(i, 11);
-  c.issued_at = r.int64(i, 12);
-  c.ocsp_response = r.bytes(i, 13);
-  c.ocsp_next_update = r.int64(i, 14);
-  c.change_seq = r.int64(i, 15);
-  if (with_der) c.der = r.bytes(i, 16);
-  return c;
-}
-CertificateRecord read_full_certificate(const Rows& r, int i) {
-  return read_certificate(r, i, true);
-}
-CertificateRecord read_light_certificate(const Rows& r, int i) {
-  return read_certificate(r, i, false);
-}
-std::string select_certificates(std::string_view where, bool with_der) {
-  std::string sql = "SELECT ";
-  sql += kCertificateColumnsWithoutDer;
-  if (with_der) sql += ", der";
-  sql += " FROM certificates ";
-  sql += where;
-  return sql;
-}
-
-constexpr std::string_view kApplicationColumns =
-    "id, kind, holder_id, device_id, status, idempotency_key, request_hash, payload,"
-    " created_at, ready_at, updated_at";
-ApplicationRecord read_application(const Rows& r, int i) {
-  ApplicationRecord a;
-  a.id = r.text(i, 0);
-  a.kind = r.text(i, 1);
-  a.holder_id = r.text(i, 2);
-  a.device_id = r.text(i, 3);
-  a.status = r.text(i, 4);
-  a.idempotency_key = r.text(i, 5);
-  a.request_hash = r.text(i, 6);
-  a.payload = r.text(i, 7);
-  a.created_at = r.int64(i, 8);
-  a.ready_at = r.int64(i, 9);
-  a.updated_at = r.int64(i, 10);
-  return a;
-}
-std::string select_applications(std::string_view where) {
-  return "SELECT " + std::string(kApplicationColumns) + " FROM applications " + std::string(where);
-}
-
-ChallengeRecord read_challenge(const Rows& r, int i) {
-  return {r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3), r.int64(i, 4)};
-}
-
-EventRecord read_event(const Rows& r, int i) {
-  return {r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.int64(i, 4), r.int64(i, 5)};
-}
-
-AuditEntry read_audit(const Rows& r, int i) {
-  return {r.int64(i, 0), r.int64(i, 1), r.text(i, 2), r.text(i, 3),
-          r.text(i, 4),  r.text(i, 5),  r.text(i, 6), r.text(i, 7)};
-}
+// Row `i` of a result, as the readers of store/columns.h read it.
+struct PgRow {
+  const Rows& rows;
+  int i;
+  std::string text(int column) const { return rows.text(i, column); }
+  std::int64_t int64(int column) const { return rows.int64(i, column); }
+  Bytes bytes(int column) const { return rows.bytes(i, column); }
+};
 
 template <class T, class Read>
 std::vector<T> collect(const Rows& rows, Read read) {
   std::vector<T> out;
   out.reserve(static_cast<std::size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) out.push_back(read(rows, i));
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read(PgRow{rows, i}));
   return out;
+}
+
+template <class T, class Read>
+std::optional<T> first(const Rows& rows, Read read) {
+  if (rows.empty()) return std::nullopt;
+  return read(PgRow{rows, 0});
 }
 
 }  // namespace
@@ -232,34 +147,18 @@ class PgTransaction final : public Transaction {
   }
 
   Status insert_holder(const HolderRecord& h) override {
-    const std::string doing = "inserting holder " + h.id;
-    auto done = write(
+    return insert(
         "INSERT INTO holders (id, name, address, birth_date, sex, created_at, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        Params()
-            .text(h.id)
-            .text(h.name)
-            .text(h.address)
-            .text(h.birth_date)
-            .int64(h.sex)
-            .int64(h.created_at)
-            .int64(h.updated_at));
-    if (!done) return fail(on_duplicate(done.error(), "holder already exists").context(doing));
-    return {};
+        holder_params(h).int64(h.created_at).int64(h.updated_at), "inserting holder " + h.id,
+        "holder already exists");
   }
 
   Status update_holder(const HolderRecord& h) override {
     return changed_one(
         "UPDATE holders SET name = $2, address = $3, birth_date = $4, sex = $5, updated_at = $6"
         " WHERE id = $1",
-        Params()
-            .text(h.id)
-            .text(h.name)
-            .text(h.address)
-            .text(h.birth_date)
-            .int64(h.sex)
-            .int64(h.updated_at),
-        "updating holder " + h.id, "no such holder");
+        holder_params(h).int64(h.updated_at), "updating holder " + h.id, "no such holder");
   }
 
   Result<std::optional<HolderRecord>> find_holder(const std::string& id) override {
@@ -269,12 +168,9 @@ class PgTransaction final : public Transaction {
   }
 
   Status insert_card(const CardRecord& c) override {
-    const std::string doing = "inserting card " + c.id;
-    auto done =
-        write("INSERT INTO cards (id, holder_id, status, created_at) VALUES ($1, $2, $3, $4)",
-              Params().text(c.id).text_or_null(c.holder_id).text(c.status).int64(c.created_at));
-    if (!done) return fail(on_duplicate(done.error(), "card already exists").context(doing));
-    return {};
+    return insert("INSERT INTO cards (id, holder_id, status, created_at) VALUES ($1, $2, $3, $4)",
+                  Params().text(c.id).text_or_null(c.holder_id).text(c.status).int64(c.created_at),
+                  "inserting card " + c.id, "card already exists");
   }
 
   Status set_card_status(const std::string& id, const std::string& status) override {
@@ -291,34 +187,17 @@ class PgTransaction final : public Transaction {
   // Devices
 
   Status insert_device(const DeviceRecord& d) override {
-    const std::string doing = "inserting device " + d.id;
-    auto done = write(
-        "INSERT INTO devices (id, holder_id, platform, model, status, created_at, token_hash)"
+    return insert(
+        "INSERT INTO devices (id, holder_id, platform, model, status, token_hash, created_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        Params()
-            .text(d.id)
-            .text_or_null(d.holder_id)
-            .text(d.platform)
-            .text(d.model)
-            .text(d.status)
-            .int64(d.created_at)
-            .text(d.token_hash));
-    if (!done) return fail(on_duplicate(done.error(), "device already exists").context(doing));
-    return {};
+        device_params(d).int64(d.created_at), "inserting device " + d.id, "device already exists");
   }
 
   Status update_device(const DeviceRecord& d) override {
     return changed_one(
         "UPDATE devices SET holder_id = $2, platform = $3, model = $4, status = $5,"
         " token_hash = $6 WHERE id = $1",
-        Params()
-            .text(d.id)
-            .text_or_null(d.holder_id)
-            .text(d.platform)
-            .text(d.model)
-            .text(d.status)
-            .text(d.token_hash),
-        "updating device " + d.id, "no such device");
+        device_params(d), "updating device " + d.id, "no such device");
   }
 
   Result<std::optional<DeviceRecord>> find_device(const std::string& id) override {
@@ -329,9 +208,10 @@ class PgTransaction final : public Transaction {
 
   // Certificates
 
+  // The row starts "pending" with no DER and no OCSP response whatever the
+  // record says, as in SqliteStore.
   Status reserve_serial(const CertificateRecord& c) override {
-    const std::string doing = "inserting certificate " + c.serial;
-    auto done = write(
+    return insert(
         "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
         " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
         " issued_at, der, ocsp_response, ocsp_next_update)"
@@ -347,14 +227,13 @@ class PgTransaction final : public Transaction {
             .int64(c.not_before)
             .int64(c.not_after)
             .int64(c.issued_at)
-            .bytes(ByteView()));
-    if (!done) return fail(on_duplicate(done.error(), "serial already exists").context(doing));
-    return {};
+            .bytes(ByteView()),
+        "inserting certificate " + c.serial, "serial already exists");
   }
 
   Status store_issued(const CertificateRecord& c) override {
     const std::string doing = "storing issued certificate " + c.serial;
-    if (c.der.empty()) return fail(Errc::invalid_argument, doing + ": the DER is empty");
+    SMACERT_TRY_STATUS(check_issued(c, doing));
     auto change = certificate_change();
     if (!change) return fail(change.error().context(doing));
     auto done = write(
@@ -373,10 +252,8 @@ class PgTransaction final : public Transaction {
             .int64(*change));
     if (!done) return fail(done.error().error.context(doing));
     if (done->affected() == 1) return {};
-    auto existing = find_certificate(c.serial);
-    if (!existing) return fail(existing.error().context(doing));
-    if (!*existing) return fail(Errc::not_found, doing + ": the serial was not reserved");
-    return fail(Errc::conflict, doing + ": the certificate has already been stored");
+    // Nothing changed: either never reserved, or signed once already.
+    return explain_not_issued(find_certificate(c.serial), doing);
   }
 
   Status set_certificate_status(const std::string& serial, const std::string& status, int reason,
@@ -475,21 +352,12 @@ class PgTransaction final : public Transaction {
     const std::string doing = "inserting application " + a.id;
     auto seq = next_counter("application");
     if (!seq) return fail(seq.error().context(doing));
-    auto done = write(
+    return insert(
         "INSERT INTO applications (id, kind, holder_id, device_id, status, idempotency_key,"
         " request_hash, payload, created_at, ready_at, updated_at, accepted_seq)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        application_params(a)
-            .int64(a.created_at)
-            .int64(a.ready_at)
-            .int64(a.updated_at)
-            .int64(*seq));
-    if (!done) {
-      return fail(on_duplicate(done.error(), "application already exists",
-                               "the idempotency key belongs to another application")
-                      .context(doing));
-    }
-    return {};
+        application_params(a).int64(a.created_at).int64(a.ready_at).int64(a.updated_at).int64(*seq),
+        doing, "application already exists", "the idempotency key belongs to another application");
   }
 
   Status update_application(const ApplicationRecord& a) override {
@@ -531,18 +399,11 @@ class PgTransaction final : public Transaction {
   // Challenges
 
   Status insert_challenge(const ChallengeRecord& c) override {
-    const std::string doing = "inserting a challenge";
-    auto done = write(
+    return insert(
         "INSERT INTO challenges (nonce, purpose, subject, expires_at, used_at)"
         " VALUES ($1, $2, $3, $4, $5)",
-        Params()
-            .text(c.nonce)
-            .text(c.purpose)
-            .text(c.subject)
-            .int64(c.expires_at)
-            .int64(c.used_at));
-    if (!done) return fail(on_duplicate(done.error(), "nonce already exists").context(doing));
-    return {};
+        Params().text(c.nonce).text(c.purpose).text(c.subject).int64(c.expires_at).int64(c.used_at),
+        "inserting a challenge", "nonce already exists");
   }
 
   // Read, judge, then mark with a conditional UPDATE: under READ COMMITTED
@@ -551,22 +412,17 @@ class PgTransaction final : public Transaction {
   Result<ChallengeRecord> consume_challenge(const std::string& nonce, const std::string& purpose,
                                             long long now) override {
     const std::string doing = "consuming a challenge";
-    auto found = find_one<ChallengeRecord>(
-        "SELECT nonce, purpose, subject, expires_at, used_at FROM challenges WHERE nonce = $1",
-        nonce, read_challenge, doing);
+    static const std::string sql =
+        "SELECT " + std::string(kChallengeColumns) + " FROM challenges WHERE nonce = $1";
+    auto found = find_one<ChallengeRecord>(sql, nonce, read_challenge, doing);
     if (!found) return fail(found.error());
-    if (!*found) return fail(Errc::not_found, "unknown challenge");
-    ChallengeRecord c = std::move(**found);
-    if (c.used_at != 0) return fail(Errc::conflict, "challenge already used");
-    if (c.purpose != purpose) {
-      return fail(Errc::invalid_argument,
-                  "the challenge was issued for " + c.purpose + ", not for " + purpose);
-    }
-    if (c.expires_at <= now) return fail(Errc::expired, "challenge expired");
+    auto judged = judge_challenge(std::move(*found), purpose, now);
+    if (!judged) return fail(judged.error());
+    ChallengeRecord c = std::move(*judged);
     auto done = write("UPDATE challenges SET used_at = $2 WHERE nonce = $1 AND used_at = 0",
                       Params().text(nonce).int64(now));
     if (!done) return fail(done.error().error.context(doing));
-    if (done->affected() != 1) return fail(Errc::conflict, "challenge already used");
+    if (done->affected() != 1) return fail(challenge_already_used());
     c.used_at = now;
     return c;
   }
@@ -596,10 +452,11 @@ class PgTransaction final : public Transaction {
                                                 std::int64_t after_seq, int limit) override {
     const std::string doing = "reading the events of device " + device_id;
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    return find_all<EventRecord>(
-        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
-        " WHERE device_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        Params().text(device_id).int64(after_seq).int64(limit), read_event, doing);
+    static const std::string sql = "SELECT " + std::string(kEventColumns) +
+                                   " FROM events WHERE device_id = $1 AND seq > $2"
+                                   " ORDER BY seq LIMIT $3";
+    return find_all<EventRecord>(sql, Params().text(device_id).int64(after_seq).int64(limit),
+                                 read_event, doing);
   }
 
   Status ack_events(const std::string& device_id, std::int64_t up_to_seq, long long at) override {
@@ -614,10 +471,9 @@ class PgTransaction final : public Transaction {
   Result<std::vector<EventRecord>> events_since(std::int64_t after_seq, int limit) override {
     const std::string doing = "reading the events of every device";
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    return find_all<EventRecord>(
-        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
-        " WHERE seq > $1 ORDER BY seq LIMIT $2",
-        Params().int64(after_seq).int64(limit), read_event, doing);
+    static const std::string sql = "SELECT " + std::string(kEventColumns) +
+                                   " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+    return find_all<EventRecord>(sql, Params().int64(after_seq).int64(limit), read_event, doing);
   }
 
   // Audit log: the advisory lock first, then the last entry as committed by
@@ -629,11 +485,9 @@ class PgTransaction final : public Transaction {
     if (auto locked = ordered(); !locked) return fail(locked.error().context(doing));
     auto last = query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", Params(), doing);
     if (!last) return fail(last.error());
-    AuditEntry out = e;
-    out.seq = last->empty() ? 1 : last->int64(0, 0) + 1;
-    out.prev_hash = last->empty() ? kGenesisHash : last->text(0, 1);
-    out.hash = audit_hash(out);
-    if (out.hash.empty()) return fail(Errc::crypto, doing + ": SHA-256 is unavailable");
+    auto chained = chain_audit(e, first<AuditTail>(*last, read_audit_tail), doing);
+    if (!chained) return fail(chained.error());
+    const AuditEntry& out = *chained;
     auto done = write(
         "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -653,10 +507,9 @@ class PgTransaction final : public Transaction {
   Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) override {
     const std::string doing = "reading audit entries";
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    return find_all<AuditEntry>(
-        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log"
-        " WHERE seq > $1 ORDER BY seq LIMIT $2",
-        Params().int64(after_seq).int64(limit), read_audit, doing);
+    static const std::string sql = "SELECT " + std::string(kAuditColumns) +
+                                   " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+    return find_all<AuditEntry>(sql, Params().int64(after_seq).int64(limit), read_audit, doing);
   }
 
   Result<std::int64_t> next_crl_number(const std::string& ca) override {
@@ -693,6 +546,16 @@ class PgTransaction final : public Transaction {
     return rows;
   }
 
+  // An INSERT: a taken primary key is Errc::conflict with the sentence
+  // `taken`, another UNIQUE key with `taken_unique` (when given).
+  Status insert(std::string_view sql, const Params& params, const std::string& doing,
+                std::string_view taken, std::string_view taken_unique = {}) {
+    auto done = write(sql, params);
+    if (!done) return fail(on_duplicate(done.error(), taken, taken_unique).context(doing));
+    return {};
+  }
+
+  // UPDATE of one row by key: Errc::not_found when the key matches nothing.
   Status changed_one(std::string_view sql, const Params& params, const std::string& doing,
                      std::string_view missing) {
     auto done = write(sql, params);
@@ -706,8 +569,7 @@ class PgTransaction final : public Transaction {
                                     const std::string& doing) {
     auto rows = query(sql, Params().text(key), doing);
     if (!rows) return fail(rows.error());
-    if (rows->empty()) return std::optional<T>();
-    return std::optional<T>(read(*rows, 0));
+    return first<T>(*rows, read);
   }
 
   template <class T, class Read>
@@ -716,6 +578,24 @@ class PgTransaction final : public Transaction {
     auto rows = query(sql, params, doing);
     if (!rows) return fail(rows.error());
     return collect<T>(*rows, read);
+  }
+
+  // The parameters an INSERT and an UPDATE share, from $1 on; each adds the rest.
+  static Params holder_params(const HolderRecord& h) {
+    Params p;
+    p.text(h.id).text(h.name).text(h.address).text(h.birth_date).int64(h.sex);
+    return p;
+  }
+
+  static Params device_params(const DeviceRecord& d) {
+    Params p;
+    p.text(d.id)
+        .text_or_null(d.holder_id)
+        .text(d.platform)
+        .text(d.model)
+        .text(d.status)
+        .text(d.token_hash);
+    return p;
   }
 
   static Params application_params(const ApplicationRecord& a) {

@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "store/columns.h"
 #include "store/migrations.h"
+#include "store/rules.h"
 #include "store/sqlite.h"
 
 namespace smacert::store {
@@ -33,8 +35,6 @@ constexpr std::string_view kConnectionPragmas =
     "PRAGMA foreign_keys = ON;"
     "PRAGMA synchronous = FULL;";
 
-const std::string kGenesisHash(64, '0');
-
 struct SqlHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
@@ -51,11 +51,6 @@ Result<std::string> single_text(sqlite::Database& db, std::string_view sql) {
   return stmt->column_text(0);
 }
 
-Status check_limit(int limit) {
-  if (limit > 0) return {};
-  return fail(Errc::invalid_argument, "the limit must be positive, not " + std::to_string(limit));
-}
-
 // The sentence for a violated PRIMARY KEY or UNIQUE constraint; SQLite's own
 // words name columns, not what the caller did wrong.
 Error on_duplicate(const Error& e, const sqlite::Statement& s, std::string_view primary_key,
@@ -69,6 +64,14 @@ Error on_duplicate(const Error& e, const sqlite::Statement& s, std::string_view 
   return e;
 }
 
+// The current row of a stepped statement, as the readers of store/columns.h read it.
+struct SqliteRow {
+  const sqlite::Statement& s;
+  std::string text(int column) const { return s.column_text(column); }
+  std::int64_t int64(int column) const { return s.column_int64(column); }
+  Bytes bytes(int column) const { return s.column_blob(column); }
+};
+
 template <class T, class Read>
 Result<std::vector<T>> collect(sqlite::Statement& s, Read read) {
   std::vector<T> out;
@@ -76,7 +79,7 @@ Result<std::vector<T>> collect(sqlite::Statement& s, Read read) {
     auto row = s.step();
     if (!row) return fail(row.error());
     if (!*row) return out;
-    out.push_back(read(s));
+    out.push_back(read(SqliteRow{s}));
   }
 }
 
@@ -85,111 +88,7 @@ Result<std::optional<T>> first(sqlite::Statement& s, Read read) {
   auto row = s.step();
   if (!row) return fail(row.error());
   if (!*row) return std::optional<T>();
-  return std::optional<T>(read(s));
-}
-
-// Column lists and their readers, kept side by side so that the order in
-// the SELECT and the index in the reader cannot drift apart.
-constexpr std::string_view kHolderColumns =
-    "id, name, address, birth_date, sex, created_at, updated_at";
-HolderRecord read_holder(const sqlite::Statement& s) {
-  return {s.column_text(0),
-          s.column_text(1),
-          s.column_text(2),
-          s.column_text(3),
-          static_cast<int>(s.column_int64(4)),
-          s.column_int64(5),
-          s.column_int64(6)};
-}
-
-constexpr std::string_view kCardColumns = "id, holder_id, status, created_at";
-CardRecord read_card(const sqlite::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3)};
-}
-
-constexpr std::string_view kDeviceColumns =
-    "id, holder_id, platform, model, status, created_at, token_hash";
-DeviceRecord read_device(const sqlite::Statement& s) {
-  return {s.column_text(0), s.column_text(1),  s.column_text(2), s.column_text(3),
-          s.column_text(4), s.column_int64(5), s.column_text(6)};
-}
-
-// der comes last so that the bulk reads for CRL and OCSP can leave it out.
-constexpr std::string_view kCertificateColumnsWithoutDer =
-    "serial, ca, kind, holder_id, card_id, device_id, application_id, status,"
-    " revocation_reason, revoked_at, not_before, not_after, issued_at, ocsp_response,"
-    " ocsp_next_update, change_seq";
-CertificateRecord read_certificate(const sqlite::Statement& s, bool with_der) {
-  CertificateRecord c;
-  c.serial = s.column_text(0);
-  c.ca = s.column_text(1);
-  c.kind = s.column_text(2);
-  c.holder_id = s.column_text(3);
-  c.card_id = s.column_text(4);
-  c.device_id = s.column_text(5);
-  c.application_id = s.column_text(6);
-  c.status = s.column_text(7);
-  c.revocation_reason = static_cast<int>(s.column_int64(8));
-  c.revoked_at = s.column_int64(9);
-  c.not_before = s.column_int64(10);
-  c.not_after = s.column_int64(11);
-  c.issued_at = s.column_int64(12);
-  c.ocsp_response = s.column_blob(13);
-  c.ocsp_next_update = s.column_int64(14);
-  c.change_seq = s.column_int64(15);
-  if (with_der) c.der = s.column_blob(16);
-  return c;
-}
-CertificateRecord read_full_certificate(const sqlite::Statement& s) {
-  return read_certificate(s, true);
-}
-CertificateRecord read_light_certificate(const sqlite::Statement& s) {
-  return read_certificate(s, false);
-}
-std::string select_certificates(std::string_view where, bool with_der) {
-  std::string sql = "SELECT ";
-  sql += kCertificateColumnsWithoutDer;
-  if (with_der) sql += ", der";
-  sql += " FROM certificates ";
-  sql += where;
-  return sql;
-}
-
-constexpr std::string_view kApplicationColumns =
-    "id, kind, holder_id, device_id, status, idempotency_key, request_hash, payload,"
-    " created_at, ready_at, updated_at";
-ApplicationRecord read_application(const sqlite::Statement& s) {
-  ApplicationRecord a;
-  a.id = s.column_text(0);
-  a.kind = s.column_text(1);
-  a.holder_id = s.column_text(2);
-  a.device_id = s.column_text(3);
-  a.status = s.column_text(4);
-  a.idempotency_key = s.column_text(5);
-  a.request_hash = s.column_text(6);
-  a.payload = s.column_text(7);
-  a.created_at = s.column_int64(8);
-  a.ready_at = s.column_int64(9);
-  a.updated_at = s.column_int64(10);
-  return a;
-}
-std::string select_applications(std::string_view where) {
-  return "SELECT " + std::string(kApplicationColumns) + " FROM applications " + std::string(where);
-}
-
-ChallengeRecord read_challenge(const sqlite::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3),
-          s.column_int64(4)};
-}
-
-EventRecord read_event(const sqlite::Statement& s) {
-  return {s.column_int64(0), s.column_text(1),  s.column_text(2),
-          s.column_text(3),  s.column_int64(4), s.column_int64(5)};
-}
-
-AuditEntry read_audit(const sqlite::Statement& s) {
-  return {s.column_int64(0), s.column_int64(1), s.column_text(2), s.column_text(3),
-          s.column_text(4),  s.column_text(5),  s.column_text(6), s.column_text(7)};
+  return std::optional<T>(read(SqliteRow{s}));
 }
 
 }  // namespace
@@ -456,7 +355,7 @@ class SqliteTransaction final : public Transaction {
 
   Status store_issued(const CertificateRecord& c) override {
     const std::string doing = "storing issued certificate " + c.serial;
-    if (c.der.empty()) return fail(Errc::invalid_argument, doing + ": the DER is empty");
+    SMACERT_TRY_STATUS(check_issued(c, doing));
     auto s = statement(
         "UPDATE certificates SET der = ?2, not_before = ?3, not_after = ?4, issued_at = ?5,"
         " ocsp_response = ?6, ocsp_next_update = ?7, status = ?8, change_seq = ?9"
@@ -477,10 +376,7 @@ class SqliteTransaction final : public Transaction {
     if (!done) return fail(done.error().context(doing));
     if (conn_->db().changes() == 1) return {};
     // Nothing changed: either never reserved, or signed once already.
-    auto existing = find_certificate(c.serial);
-    if (!existing) return fail(existing.error().context(doing));
-    if (!*existing) return fail(Errc::not_found, doing + ": the serial was not reserved");
-    return fail(Errc::conflict, doing + ": the certificate has already been stored");
+    return explain_not_issued(find_certificate(c.serial), doing);
   }
 
   Status set_certificate_status(const std::string& serial, const std::string& status, int reason,
@@ -680,24 +576,19 @@ class SqliteTransaction final : public Transaction {
   Result<ChallengeRecord> consume_challenge(const std::string& nonce, const std::string& purpose,
                                             long long now) override {
     const std::string doing = "consuming a challenge";
-    auto found = find_one<ChallengeRecord>(
-        "SELECT nonce, purpose, subject, expires_at, used_at FROM challenges WHERE nonce = ?1",
-        nonce, read_challenge, doing);
+    static const std::string sql =
+        "SELECT " + std::string(kChallengeColumns) + " FROM challenges WHERE nonce = ?1";
+    auto found = find_one<ChallengeRecord>(sql, nonce, read_challenge, doing);
     if (!found) return fail(found.error());
-    if (!*found) return fail(Errc::not_found, "unknown challenge");
-    ChallengeRecord c = std::move(**found);
-    if (c.used_at != 0) return fail(Errc::conflict, "challenge already used");
-    if (c.purpose != purpose) {
-      return fail(Errc::invalid_argument,
-                  "the challenge was issued for " + c.purpose + ", not for " + purpose);
-    }
-    if (c.expires_at <= now) return fail(Errc::expired, "challenge expired");
+    auto judged = judge_challenge(std::move(*found), purpose, now);
+    if (!judged) return fail(judged.error());
+    ChallengeRecord c = std::move(*judged);
     auto s = statement("UPDATE challenges SET used_at = ?2 WHERE nonce = ?1 AND used_at = 0");
     if (!s) return fail(s.error().context(doing));
     if (auto done = (*s)->bind_text(1, nonce).bind_int64(2, now).run(); !done) {
       return fail(done.error().context(doing));
     }
-    if (conn_->db().changes() != 1) return fail(Errc::conflict, "challenge already used");
+    if (conn_->db().changes() != 1) return fail(challenge_already_used());
     c.used_at = now;
     return c;
   }
@@ -737,9 +628,10 @@ class SqliteTransaction final : public Transaction {
                                                 std::int64_t after_seq, int limit) override {
     const std::string doing = "reading the events of device " + device_id;
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    auto s = statement(
-        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
-        " WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+    static const std::string sql = "SELECT " + std::string(kEventColumns) +
+                                   " FROM events WHERE device_id = ?1 AND seq > ?2"
+                                   " ORDER BY seq LIMIT ?3";
+    auto s = statement(sql);
     if (!s) return fail(s.error().context(doing));
     (*s)->bind_text(1, device_id).bind_int64(2, after_seq).bind_int64(3, limit);
     auto rows = collect<EventRecord>(**s, read_event);
@@ -762,9 +654,9 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<EventRecord>> events_since(std::int64_t after_seq, int limit) override {
     const std::string doing = "reading the events of every device";
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    auto s = statement(
-        "SELECT seq, device_id, type, payload, created_at, acked_at FROM events"
-        " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    static const std::string sql = "SELECT " + std::string(kEventColumns) +
+                                   " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+    auto s = statement(sql);
     if (!s) return fail(s.error().context(doing));
     (*s)->bind_int64(1, after_seq).bind_int64(2, limit);
     auto rows = collect<EventRecord>(**s, read_event);
@@ -778,13 +670,11 @@ class SqliteTransaction final : public Transaction {
     const std::string doing = "appending audit entry " + e.action;
     auto last = statement("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (!last) return fail(last.error().context(doing));
-    auto row = (*last)->step();
-    if (!row) return fail(row.error().context(doing));
-    AuditEntry out = e;
-    out.seq = *row ? (*last)->column_int64(0) + 1 : 1;
-    out.prev_hash = *row ? (*last)->column_text(1) : kGenesisHash;
-    out.hash = audit_hash(out);
-    if (out.hash.empty()) return fail(Errc::crypto, doing + ": SHA-256 is unavailable");
+    auto tail = first<AuditTail>(**last, read_audit_tail);
+    if (!tail) return fail(tail.error().context(doing));
+    auto chained = chain_audit(e, *tail, doing);
+    if (!chained) return fail(chained.error());
+    const AuditEntry& out = *chained;
     auto s = statement(
         "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -805,9 +695,9 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) override {
     const std::string doing = "reading audit entries";
     if (auto ok = check_limit(limit); !ok) return fail(ok.error().context(doing));
-    auto s = statement(
-        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log"
-        " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    static const std::string sql = "SELECT " + std::string(kAuditColumns) +
+                                   " FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+    auto s = statement(sql);
     if (!s) return fail(s.error().context(doing));
     (*s)->bind_int64(1, after_seq).bind_int64(2, limit);
     auto rows = collect<AuditEntry>(**s, read_audit);

@@ -66,6 +66,19 @@ ttl = 600
   EXPECT_FALSE(parse_config("server = 1"));
 }
 
+TEST(Config, ReadsTheStoreUrl) {
+  EXPECT_EQ(parse_config("")->store.url, "");  // serve uses DATA/store.db
+  auto c = parse_config(R"(
+[store]
+url = "postgresql://smacert@127.0.0.1:5432/smacert"
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->store.url, "postgresql://smacert@127.0.0.1:5432/smacert");
+  auto sqlite = parse_config("[store]\nurl = \"sqlite:/var/lib/smacert/store.db\"");
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  EXPECT_EQ(sqlite->store.url, "sqlite:/var/lib/smacert/store.db");
+}
+
 TEST(Config, ErrorsNameTheKey) {
   auto expect_error = [](const char* text, const char* words) {
     auto c = parse_config(text);
@@ -85,6 +98,10 @@ TEST(Config, ErrorsNameTheKey) {
   expect_error("[pki\n", "not valid TOML at line 1");
   expect_error("[server]\ntls_certificate = \"c.pem\"", "server.tls_key must be set together");
   expect_error("[server]\ntls_key = \"k.pem\"", "server.tls_certificate must be set together");
+  expect_error("[store]\nuri = \"sqlite:x.db\"", "store.uri is not a known key");
+  expect_error("[store]\nurl = 5432", "store.url must be a string");
+  expect_error("[store]\nurl = true", "store.url must be a string");
+  expect_error("store = \"sqlite:x.db\"", "store must be a table");
 }
 
 TEST(Config, TlsFilesAreRelativeToTheConfigurationFile) {

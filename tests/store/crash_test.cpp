@@ -48,24 +48,20 @@ template <class Open>
 
 class CrashTest : public StoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!ready()) return;
-    auto tx = begin();
-    ASSERT_TRUE(tx->insert_holder(holder("h-1")));
-    ASSERT_TRUE(tx->reserve_serial(certificate("0a01", "h-1")));
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(tx->append_audit(audit("parent.write")));
-    ASSERT_TRUE(tx->commit());
-    // SQLite connections must not cross fork()
-    // (https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_),
-    // nor may libpq's (both ends would speak on one socket): close every one
-    // of ours before the child opens its own.
-    store_.reset();
+  void seed(Transaction& tx) override {
+    ASSERT_TRUE(tx.insert_holder(holder("h-1")));
+    ASSERT_TRUE(tx.reserve_serial(certificate("0a01", "h-1")));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(tx.append_audit(audit("parent.write")));
   }
 
   // Forks the writer, waits until it has written (and maybe committed), then
   // kills it with SIGKILL.
   void run_and_kill_writer(bool commit) {
+    // SQLite connections must not cross fork()
+    // (https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_),
+    // nor may libpq's (both ends would speak on one socket): close every one
+    // of ours before the child opens its own.
+    store_.reset();
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
     const pid_t pid = ::fork();

@@ -16,14 +16,10 @@ using Clock = std::chrono::steady_clock;
 
 class PgStoreTest : public StoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!ready()) return;
-    auto tx = begin();
-    ASSERT_TRUE(tx->insert_holder(holder("h-1")));
-    ASSERT_TRUE(tx->insert_holder(holder("h-2")));
-    ASSERT_TRUE(tx->reserve_serial(certificate("01", "h-1")));
-    ASSERT_TRUE(tx->commit());
+  void seed(Transaction& tx) override {
+    ASSERT_TRUE(tx.insert_holder(holder("h-1")));
+    ASSERT_TRUE(tx.insert_holder(holder("h-2")));
+    ASSERT_TRUE(tx.reserve_serial(certificate("01", "h-1")));
   }
   // Ends every other session on the test database, as a server restart or
   // a failover would.

@@ -11,16 +11,12 @@ using namespace testing;  // record builders
 
 class StoreBehaviourTest : public StoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!ready()) return;
-    auto tx = begin();
-    ASSERT_TRUE(tx->insert_holder(holder("h-1")));
-    ASSERT_TRUE(tx->insert_holder(holder("h-2")));
-    ASSERT_TRUE(tx->insert_card(card("c-1", "h-1")));
-    ASSERT_TRUE(tx->insert_device(device("d-1", "h-1")));
-    ASSERT_TRUE(tx->insert_device(device("d-2", "h-2")));
-    ASSERT_TRUE(tx->commit());
+  void seed(Transaction& tx) override {
+    ASSERT_TRUE(tx.insert_holder(holder("h-1")));
+    ASSERT_TRUE(tx.insert_holder(holder("h-2")));
+    ASSERT_TRUE(tx.insert_card(card("c-1", "h-1")));
+    ASSERT_TRUE(tx.insert_device(device("d-1", "h-1")));
+    ASSERT_TRUE(tx.insert_device(device("d-2", "h-2")));
   }
 };
 
@@ -462,12 +458,10 @@ TEST_P(StoreBehaviourTest, ApplicationsReadyAtTheSameTimeComeInTheOrderTheyWereA
 
 class ChallengeTest : public StoreBehaviourTest {
  protected:
-  void SetUp() override {
-    StoreBehaviourTest::SetUp();
-    if (!ready()) return;
-    auto tx = begin();
-    ASSERT_TRUE(tx->insert_challenge({"n-1", "registration", "a-1", 1000, 0}));
-    ASSERT_TRUE(tx->commit());
+  void seed(Transaction& tx) override {
+    StoreBehaviourTest::seed(tx);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(tx.insert_challenge({"n-1", "registration", "a-1", 1000, 0}));
   }
 };
 

@@ -136,8 +136,10 @@ inline AuditEntry audit(std::string action, std::string details = "{}") {
   return e;
 }
 
-// A fresh store of the parameter's kind. A derived SetUp() must return when
-// StoreTest::SetUp() skipped or failed (`if (!ready()) return;`).
+// A fresh store of the parameter's kind, holding what seed() writes. A
+// fixture that only needs rows to start from overrides seed(); a derived
+// SetUp() must return when StoreTest::SetUp() skipped or failed
+// (`if (!ready()) return;`).
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -147,7 +149,18 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       database_ = std::make_unique<PgTestDatabase>();
     }
     reopen();
+    if (!ready()) return;
+    auto tx = begin();
+    ASSERT_TRUE(tx);
+    seed(*tx);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(tx->commit());
   }
+
+  // The rows every test of the fixture starts from, committed in one
+  // transaction by SetUp(). An override that extends another fixture's seed
+  // calls it first.
+  virtual void seed(Transaction&) {}
 
   bool ready() const { return !IsSkipped() && !HasFatalFailure() && store_ != nullptr; }
   bool pg() const { return GetParam() == Backend::postgresql; }
