@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -10,6 +11,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/response_head.h"
 #include "http/sse_writer.h"
 #include "http/target.h"
 
@@ -315,6 +317,30 @@ void Session<Stream>::send(Response response, std::size_t slot, bool keep_alive)
     status = 500;
   }
   response_ = {};
+  if (auto* text = std::get_if<std::string>(&response.body)) {
+    response_.body() = std::move(*text);
+  } else {
+    response_.body() = std::move(std::get<SharedBytes>(response.body));
+  }
+  if (iequals(response.headers.get("Connection").value_or(""), "close")) keep_alive = false;
+  // The fast path: the common answer's head written straight into a reused
+  // string and sent with the body in one gather write, without Beast's
+  // fields and serializer; the same bytes (response_head.h). HEAD, anything
+  // unusual, and TLS (where Beast's ssl_stream flattens gather writes and the
+  // record layer costs far more than the serializer) take Beast's way below.
+  if (!kTls && request_.method != "HEAD" &&
+      write_response_head(head_, status, date_.format(now), response.content_type, response.headers,
+                          PayloadBody::size(response_.body()), keep_alive)) {
+    state_->options.metrics->observe(slot, status, std::chrono::steady_clock::now() - header_at_);
+    log_access(status);
+    tcp().expires_after(state_->options.write_timeout);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                                   PayloadBody::view(response_.body())};
+    net::async_write(
+        stream_, buffers,
+        beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep_alive));
+    return;
+  }
   response_.version(11);
   response_.result(static_cast<unsigned>(status));
   response_.set(bhttp::field::date, bsv(date_.format(now)));
@@ -322,12 +348,6 @@ void Session<Stream>::send(Response response, std::size_t slot, bool keep_alive)
     response_.set(bhttp::field::content_type, response.content_type);
   for (const auto& [name, value] : response.headers) {
     if (safe_field(name, value)) response_.insert(bsv(name), bsv(value));
-  }
-  if (iequals(response.headers.get("Connection").value_or(""), "close")) keep_alive = false;
-  if (auto* text = std::get_if<std::string>(&response.body)) {
-    response_.body() = std::move(*text);
-  } else {
-    response_.body() = std::move(std::get<SharedBytes>(response.body));
   }
   response_.keep_alive(keep_alive);
   response_.prepare_payload();

@@ -67,6 +67,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<PayloadBody> response_;
+  std::string head_;  // the fast path's status line and fields, reused
   Request request_;
   RouteMatch match_;
   std::size_t slot_ = 0;
