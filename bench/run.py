@@ -555,12 +555,14 @@ class Bench:
         script = wrk_script(os.path.join(self.tmp, "paced.lua"), "GET", delay_ms=1)
         target = peak * fraction
         conns = max(1, int(target / 900))
-        r = None
-        for _ in range(4):
+        runs = []
+        for _ in range(6):
             r = wrk(url, script, cores, connections=conns, seconds=max(4, self.opt.seconds // 2))
+            runs.append(r)
             if abs(r["rps"] - target) / target < 0.05:
                 break
             conns = max(1, round(conns * target / max(r["rps"], 1)))
+        r = min(runs, key=lambda x: abs(x["rps"] - target))
         r["fraction_of_peak"] = r["rps"] / peak
         return r
 
@@ -742,6 +744,55 @@ authorityKeyIdentifier = keyid:always
                  "device changes made", n, target="= 1",
                  note=f"that OCSP GET took at most {r['ocsp_after_change_max_ms']:.2f} ms")
 
+    # ---- item 5: scale (a larger store, requests spread over every serial)
+    def scale(self):
+        n_small, n_big = self.opt.certs, self.opt.scale_certs
+        sc, lc = self.server_core, self.load_core
+        res = {}
+        for n in (n_small, n_big):
+            fx = self.fixture(n, self.opt.scale_algorithm)
+            # 2,000 GET paths for serials drawn from the whole store.
+            import random
+            rnd = random.Random(5)
+            paths = [base64.urlsafe_b64encode(ocsp_request(fx["request_bytes"], s)).decode()
+                     for s in rnd.sample(fx["serials"], min(2000, len(fx["serials"])))]
+            script = os.path.join(self.tmp, f"spread-{n}.lua")
+            with open(script, "w") as f:
+                f.write(WRK_COMMON)
+                f.write("local paths = {" + ",".join(f'"/ocsp/auth/{p}"' for p in paths) + "}\n")
+                f.write("request = function()\n  return wrk.format(nil, "
+                        "paths[math.random(#paths)])\nend\n")
+            port = free_port()
+            sm = smacert_start(self.build, fx["data"], port, sc, 1, self.tmp, name=f"smacert-{n}")
+            try:
+                startup = first_answer(port, fx["b64url"], sm, timeout=3600)
+                pids = [sm.pid] + [q for q in group_pids(sm.pid) if q != sm.pid]
+                rss = memory_kib(pids)
+                r = wrk(f"http://127.0.0.1:{port}/", script, lc, seconds=self.opt.seconds)
+                r["startup_s"] = startup
+                r["rss_kib"] = rss
+                r["generate_s"] = fx["generate_s"]
+                res[n] = r
+            finally:
+                sm.stop()
+            print(f"  {n:,} certificates: start-up {startup:.2f} s, RSS {rss / 1024:.0f} MiB, "
+                  f"{r['rps']:,.0f} req/s, p99 {r['p99_us'] / 1000:.2f} ms", flush=True)
+        self.extra["scale"] = {str(k): v for k, v in res.items()}
+        small, big = res[n_small], res[n_big]
+        per_response = (big["rss_kib"] - small["rss_kib"]) * 1024 / (n_big - n_small)
+        self.row(5, f"OCSP GET p99 at peak, {n_big:,} certificates, requests over 2,000 random "
+                    "serials", big["p99_us"] / 1000, "ms", f"the same with {n_small:,}",
+                 small["p99_us"] / 1000, better="lower", target=">= 0.67 (within 1.5x)")
+        self.row(5, f"responder RSS, {n_big:,} certificates", big["rss_kib"] / 1024, "MiB",
+                 "8 GiB limit", 8192.0, better="lower", target=">= 1",
+                 note=f"{per_response:,.0f} bytes per response held ({self.opt.scale_algorithm} "
+                      f"OCSP signer); linear extrapolation to 10,000,000: "
+                      f"{(small['rss_kib'] * 1024 + per_response * (10_000_000 - n_small)) / 2**30:.1f}"
+                      " GiB (EXTRAPOLATED, not measured)")
+        self.row(5, f"start-up to first OCSP answer, {n_big:,} certificates", big["startup_s"], "s",
+                 f"the same with {n_small:,}", small["startup_s"], better="lower",
+                 note=f"store generated directly by bench_fixture in {big['generate_s']:.0f} s")
+
 
 def machine():
     model = ""
@@ -812,6 +863,9 @@ def main():
     ap.add_argument("--crl-big", type=int, default=1000000)
     ap.add_argument("--crl-base", type=int, default=100000)
     ap.add_argument("--crl-repeat", type=int, default=3)
+    ap.add_argument("--scale-certs", type=int, default=200000,
+                    help="the larger store of the scale run (10,000,000 is the issue's figure)")
+    ap.add_argument("--scale-algorithm", default="rsa2048", choices=["rsa2048", "p256"])
     ap.add_argument("--holders", type=int, default=300)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--perf", action="store_true", help="profile the OCSP server with perf")
@@ -832,7 +886,7 @@ def main():
             b.visibility()
         if "devicechange" in only:
             b.device_change()
-        if "scale" in only and hasattr(b, "scale"):
+        if "scale" in only:
             b.scale()
     finally:
         write_results(b, opt.out, m)
