@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -32,12 +33,27 @@ struct Server::Impl {
   }
 };
 
+namespace {
+
+// One I/O thread per core this process may run on: under `taskset -c 0` or a
+// container's CPU set that is fewer than the machine's cores, and more
+// threads than cores only take turns.
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&set));
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace
+
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions options) {
   SMACERT_TRY_STATUS(router.check());
-  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
-  if (threads == 0) threads = 1;
+  unsigned threads = options.threads ? options.threads : usable_cores();
 
   std::shared_ptr<net::ssl::context> tls;
   if (!options.tls_certificate_file.empty() || !options.tls_key_file.empty()) {

@@ -17,7 +17,7 @@ namespace smacert::http {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: an ephemeral port, see Server::port()
-  unsigned threads = 0;    // 0: std::thread::hardware_concurrency()
+  unsigned threads = 0;    // 0: one per core this process may run on (CPU affinity)
 
   std::size_t header_limit = 8 * 1024;  // request line and fields; over it: 431
   std::size_t body_limit = 64 * 1024;   // default per route; over it: 413
