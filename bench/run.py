@@ -322,10 +322,12 @@ def openssl_ocsp_start(tmp, fx, port, cores, multi=None):
     return p
 
 
-def smacert_start(build, data, port, cores, threads, tmp, name="smacert"):
+def smacert_start(build, data, port, cores, threads, tmp, name="smacert", store=None):
     cfg = os.path.join(tmp, f"{name}.toml")
     with open(cfg, "w") as f:
         f.write(f'[server]\nthreads = {threads}\naccess_log = false\nlog_level = "warn"\n')
+        if store:
+            f.write(f'[store]\nurl = "{store}"\n')
     p = Proc([os.path.join(build, "smacert"), "serve", "--data", data, "--config", cfg,
               "--listen", f"127.0.0.1:{port}"], cores=cores,
              log=os.path.join(tmp, f"{name}-{port}.log"))
@@ -740,11 +742,45 @@ authorityKeyIdentifier = keyid:always
                      note=f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms per device change "
                           f"with {conc} concurrent clients")
         self.extra["device_change"] = res
+        self.device_change_postgresql(res["1 core"])
         r = res["all cores"]
         self.row(2, f"device change visible in OCSP: old phone revoked in the first answer after "
                     f"the 202, of {n}", r["old_phone_revoked_at_first_ocsp_answer"], "changes",
                  "device changes made", n, target="= 1",
                  note=f"that OCSP GET took at most {r['ocsp_after_change_max_ms']:.2f} ms")
+
+    def device_change_postgresql(self, sqlite):
+        """The same device changes on a PostgreSQL store (durable, on this machine), beside
+        SQLite's figure from this run: what a node pays for the shared store."""
+        n, conc = self.opt.holders, self.opt.concurrency
+        pg = pg_start(self.tmp, free_port())
+        try:
+            url = open(os.path.join(pg, "url")).read().strip()
+            data = os.path.join(self.tmp, "dc-pg")
+            port = free_port()
+            sm = smacert_start(self.build, data, port, self.server_core, 2, self.tmp,
+                               name="smacert-dc-pg", store=url)
+            try:
+                wait_port(port)
+                token = open(os.path.join(data, "admin.token")).read().strip()
+                print(f"device change on PostgreSQL ({n} holders, {conc} clients, smacert on "
+                      f"cores {self.server_core}, PostgreSQL unpinned)", flush=True)
+                out = run(["taskset", "-c", ",".join(map(str, self.load_core)),
+                           os.path.join(self.build, "bench", "devicechange_bench"),
+                           f"http://127.0.0.1:{port}", token, str(n), str(conc)], timeout=3600)
+                r = json.loads(out.strip().splitlines()[-1])
+            finally:
+                sm.stop()
+        finally:
+            pg_stop(pg)
+        self.extra["device_change_postgresql"] = r
+        self.row(3, "device changes/s end to end over HTTP, PostgreSQL store (durable, same "
+                    "machine), smacert on 1 core", r["per_s"], "changes/s",
+                 "the same on SQLite, this run", sqlite["per_s"],
+                 note=f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms (SQLite: p50 "
+                      f"{sqlite['p50_ms']:.1f} ms, p99 {sqlite['p99_ms']:.1f} ms); old phone "
+                      f"revoked in the first OCSP answer after the 202: "
+                      f"{r['old_phone_revoked_at_first_ocsp_answer']}/{n}")
 
     # ---- item 5: scale (a larger store, requests spread over every serial)
     def scale(self):
@@ -794,6 +830,20 @@ authorityKeyIdentifier = keyid:always
         self.row(5, f"start-up to first OCSP answer, {n_big:,} certificates", big["startup_s"], "s",
                  f"the same with {n_small:,}", small["startup_s"], better="lower",
                  note=f"store generated directly by bench_fixture in {big['generate_s']:.0f} s")
+
+
+def pg_start(tmp, port):
+    """A throwaway PostgreSQL 15 with its durable defaults (fsync, synchronous_commit on)."""
+    state = os.path.join(tmp, "pg")
+    env = dict(os.environ, PG_DURABLE="1")
+    subprocess.run([os.path.join(HERE, "..", "scripts", "pg-test.sh"), "start", state, str(port)],
+                   check=True, env=env, timeout=120, stdout=subprocess.DEVNULL)
+    return state
+
+
+def pg_stop(state):
+    subprocess.run([os.path.join(HERE, "..", "scripts", "pg-test.sh"), "stop", state],
+                   timeout=120, stdout=subprocess.DEVNULL)
 
 
 def machine():

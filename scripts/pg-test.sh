@@ -9,7 +9,8 @@
 # As root, initdb and postgres refuse to run: every server command runs as the unprivileged
 # `postgres` user (runuser), and the instance lives in a mktemp folder of mode 0755 that user can
 # enter. Settings are for speed (fsync off): the data only has to survive a killed client, never
-# a power cut. Trust authentication, loopback and socket only.
+# a power cut — unless PG_DURABLE=1 (benchmarks), which keeps PostgreSQL's durable defaults.
+# Trust authentication, loopback and socket only.
 set -euo pipefail
 
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -60,9 +61,11 @@ case $cmd in
         --no-sync >"$inst/initdb.log" 2>&1; then
       cat "$inst/initdb.log" >&2; stop; exit 1
     fi
+    # PG_DURABLE=1 (benchmarks): PostgreSQL's own durable defaults, as in production.
+    speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ ${PG_DURABLE:-0} == 1 ]] && speed=""
     if ! "${AS[@]}" "$BIN/pg_ctl" -D "$inst/data" -l "$inst/pg.log" -w -t 30 \
-        -o "-k $inst/sock -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-k $inst/sock -p $port -c listen_addresses=127.0.0.1 $speed -c max_connections=200" \
         start >/dev/null; then
       echo "pg-test: PostgreSQL did not start on port $port:" >&2
       cat "$inst/pg.log" >&2 || true
