@@ -73,6 +73,15 @@ wait_for() {  # WHAT SECONDS COMMAND...
   exit 1
 }
 
+# Another cluster (or anything) on these ports would be joined, not replaced: refuse.
+for port in $etcd_client $etcd_peer $pg1 $pg2 $rest1 $rest2 $pg_front $node1 $node2 $ocsp \
+  $http_front; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "cluster-up: port $port is in use (another cluster? choose another BASE_PORT)" >&2
+    exit 1
+  fi
+done
+
 # Step 1: etcd, the consensus store Patroni keeps its leader key in.
 mkdir -p "$dir/etcd" "$dir/n1" "$dir/n2"
 chmod 700 "$dir/n1" "$dir/n2" "$dir/etcd"
