@@ -2,6 +2,8 @@
 // My Page, revocation, signing, and login.
 #include <openssl/ocsp.h>
 
+#include <algorithm>
+
 #include "card/jpki_client.h"
 #include "card/stored_applet.h"
 #include "core/encoding.h"
@@ -172,10 +174,19 @@ Result<std::vector<std::string>> PhoneApp::revoke(bool other_phone, const Unlock
   http::ApiClient api(state_.server, *token);
   auto page = api.get("/v1/me/certificates");
   if (!page) return fail(page.error());
-  std::vector<std::string> revoked;
+  // The session lives as long as this phone's authentication certificate:
+  // that one goes last.
+  std::vector<nlohmann::json> targets;
   for (const auto& c : (*page)["certificates"]) {
     if (c["this_device"].get<bool>() == other_phone) continue;
     if (c["status"] == "revoked") continue;
+    targets.push_back(c);
+  }
+  std::stable_partition(targets.begin(), targets.end(), [](const nlohmann::json& c) {
+    return !(c["this_device"].get<bool>() && c["kind"] == "phone_auth");
+  });
+  std::vector<std::string> revoked;
+  for (const auto& c : targets) {
     auto r = api.post("/v1/certificates/" + c["serial"].get<std::string>() + "/revoke",
                       nlohmann::json::object());
     if (!r) return fail(r.error());

@@ -128,7 +128,7 @@ TEST_F(OcspTest, HostileRequestsAreMalformedAndNeverCrash) {
 // The fast path (a strict DER reader, no allocation) and the parsed path
 // (OpenSSL) answer every request with the same bytes. The clock stands
 // still and RSA PKCS#1 v1.5 is deterministic, so even answers signed on
-// demand compare byte for byte.
+// demand compare byte for byte (within one second of producedAt).
 TEST_F(OcspTest, TheFastPathAnswersExactlyAsTheParsedPath) {
   std::vector<testing::IssuedCert> certs;
   for (auto kind : {CertificateKind::phone_auth, CertificateKind::phone_sign,
@@ -159,6 +159,13 @@ TEST_F(OcspTest, TheFastPathAnswersExactlyAsTheParsedPath) {
   auto same_answer = [&](const Bytes& req) {
     auto fast = responder_.respond(req);
     auto parsed = responder_.respond_parsed(req);
+    // An answer signed on demand carries OpenSSL's producedAt, taken from the
+    // wall clock: two calls may straddle a second. Three tries in a row
+    // cannot all do so.
+    for (int again = 0; again < 2 && fast && parsed && *fast != *parsed; ++again) {
+      fast = responder_.respond(req);
+      parsed = responder_.respond_parsed(req);
+    }
     EXPECT_EQ(hex_encode(*fast), hex_encode(*parsed)) << "request " << hex_encode(req);
     // Whatever the strict reader accepts, OpenSSL reads the same way.
     if (auto simple = parse_simple_ocsp_request(req)) {
