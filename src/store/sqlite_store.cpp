@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -145,6 +146,14 @@ class SqliteConnectionPool {
     return std::make_unique<SqliteConnection>(std::move(*db));
   }
 
+  // Writers of this process queue here before BEGIN IMMEDIATE: a waiting
+  // thread is woken the moment the writer before it finishes, where
+  // SQLite's busy handler would poll with sleeps of 1-100 ms (the tail of a
+  // burst of device changes). Other processes still meet busy_timeout.
+  // A semaphore, not a mutex: a transaction may end on another thread than
+  // the one that began it.
+  std::binary_semaphore& writer() { return writer_; }
+
   Result<std::unique_ptr<SqliteConnection>> acquire() {
     {
       std::lock_guard lock(mutex_);
@@ -177,6 +186,7 @@ class SqliteConnectionPool {
   std::filesystem::path file_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_;
+  std::binary_semaphore writer_{1};
 };
 
 namespace {
@@ -791,10 +801,11 @@ class SqliteTransaction final : public Transaction {
     if (conn_->db().in_transaction()) reusable = conn_->db().exec("ROLLBACK").has_value();
     if (reusable) pool_->release(std::move(conn_));
     conn_.reset();
+    pool_->writer().release();  // taken by SqliteStore::begin()
   }
 
   std::shared_ptr<SqliteConnectionPool> pool_;
-  std::unique_ptr<SqliteConnection> conn_;
+  std::unique_ptr<SqliteConnection> conn_;  // holds the pool's writer() until finish()
 };
 
 }  // namespace
@@ -827,8 +838,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
+  // As long as busy_timeout: a writer of this process that held the store
+  // longer gets the same answer SQLite would give.
+  if (!pool_->writer().try_acquire_for(std::chrono::seconds(5)))
+    return fail(Errc::unavailable,
+                "beginning a transaction: the store stayed busy with another writer for 5 s");
   auto conn = pool_->acquire();
-  if (!conn) return fail(conn.error().context("beginning a transaction"));
+  if (!conn) {
+    pool_->writer().release();
+    return fail(conn.error().context("beginning a transaction"));
+  }
   // IMMEDIATE takes the write lock now. A deferred transaction that reads and
   // then writes must upgrade its lock later, and in WAL mode that upgrade
   // fails at once with SQLITE_BUSY_SNAPSHOT if another writer committed in
@@ -839,6 +858,7 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
   // consume_challenge, counters) atomic.
   if (auto began = (*conn)->db().exec("BEGIN IMMEDIATE"); !began) {
     pool_->release(std::move(*conn));
+    pool_->writer().release();
     return fail(began.error().context("beginning a transaction"));
   }
   return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(pool_, std::move(*conn)));
