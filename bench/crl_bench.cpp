@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/random.h"
+#include "openssl_index.h"
 #include "pki/crl.h"
 
 namespace {
@@ -21,15 +22,6 @@ using Steady = std::chrono::steady_clock;
 
 double seconds_since(Steady::time_point t) {
   return std::chrono::duration<double>(Steady::now() - t).count();
-}
-
-std::string index_time(TimePoint t) {
-  std::time_t s = static_cast<std::time_t>(to_unix(t));
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -71,8 +63,8 @@ int main(int argc, char** argv) {
   {
     std::ofstream index(dir / "index.txt");
     for (std::size_t i = 0; i < n_base; ++i)
-      index << "R\t" << index_time(now + std::chrono::hours(24 * 365)) << "\t"
-            << index_time(entries[i].revoked_at) << kReasonNames[i % 4] << "\t"
+      index << "R\t" << bench::openssl_index_time(now + std::chrono::hours(24 * 365)) << "\t"
+            << bench::openssl_index_time(entries[i].revoked_at) << kReasonNames[i % 4] << "\t"
             << hex_encode(*hex_decode(entries[i].serial), true) << "\tunknown\t/CN=P" << i << "\n";
   }
   pki::CrlParams params{1, now, now + std::chrono::hours(24)};

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/random.h"
+#include "openssl_index.h"
 #include "pki/ocsp.h"
 #include "store/sqlite_store.h"
 
@@ -31,15 +32,6 @@ bool write(const std::filesystem::path& p, ByteView b) {
   std::ofstream f(p, std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   return static_cast<bool>(f);
-}
-
-std::string utc_yymmdd(TimePoint t) {
-  std::time_t s = static_cast<std::time_t>(to_unix(t));
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
-  return buf;
 }
 
 int run(const std::filesystem::path& data, long count, pki::KeyAlgorithm algorithm) {
@@ -98,7 +90,7 @@ int run(const std::filesystem::path& data, long count, pki::KeyAlgorithm algorit
       first_serial = serial;
       first_response = (*entry)->response;
     }
-    index << "V\t" << utc_yymmdd(not_after) << "\t\t" << hex_encode(serial, true)
+    index << "V\t" << bench::openssl_index_time(not_after) << "\t\t" << hex_encode(serial, true)
           << "\tunknown\t/CN=P" << i << "\n";
     serials << rec.serial << "\n";
     if ((i + 1) % 2000 == 0 || i + 1 == count) {

@@ -74,18 +74,8 @@ TEST_F(TwoNodes, RacingDeviceChangesOnTwoNodesKeepOnePhoneAndOcspAgrees) {
   std::vector<std::string> violations;
   std::thread watcher([&] {
     while (!done) {
-      for (const auto& [holder, devices] : phone_certificate_snapshot(node_a_->store_url())) {
-        int active = 0;
-        for (const auto& [device, statuses] : devices)
-          for (const auto& s : statuses)
-            if (s == "active" || s == "suspended") {
-              ++active;
-              break;
-            }
-        if (active > 1 && violations.size() < 10)
-          violations.push_back("holder " + holder + " has " + std::to_string(active) +
-                               " phones with active certificates");
-      }
+      for (auto& v : two_phone_violations(phone_certificate_snapshot(node_a_->store_url())))
+        if (violations.size() < 10) violations.push_back(std::move(v));
     }
   });
 

@@ -144,6 +144,23 @@ std::vector<std::string> store_rows(const std::string& store_url) {
   return rows;
 }
 
+std::vector<std::string> two_phone_violations(const PhoneMap& phones) {
+  std::vector<std::string> out;
+  for (const auto& [holder, devices] : phones) {
+    int active = 0;
+    for (const auto& [device, statuses] : devices)
+      for (const auto& s : statuses)
+        if (s == "active" || s == "suspended") {
+          ++active;
+          break;
+        }
+    if (active > 1)
+      out.push_back("holder " + holder + " has " + std::to_string(active) +
+                    " phones with active certificates");
+  }
+  return out;
+}
+
 PhoneMap phone_certificate_snapshot(const std::string& store_url) {
   if (!is_sqlite(store_url)) return pg_phone_snapshot(store_url);
   const std::filesystem::path db_file = sqlite_path(store_url);

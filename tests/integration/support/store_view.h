@@ -28,6 +28,9 @@ std::vector<std::string> store_rows(const std::string& store_url);
 // snapshot (no write lock: safe to poll while the server works).
 using PhoneMap = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
 PhoneMap phone_certificate_snapshot(const std::string& store_url);
+// The device-change invariant on one snapshot: a sentence for every holder
+// with active (or suspended) certificates on more than one phone.
+std::vector<std::string> two_phone_violations(const PhoneMap& phones);
 
 class StoreView {
  public:
