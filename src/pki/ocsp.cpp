@@ -225,19 +225,15 @@ OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
   }
 }
 
-std::optional<OcspResponder::SerialKey> OcspResponder::SerialKey::of(ByteView serial) {
-  if (serial.size() > 20) return std::nullopt;
-  SerialKey k;
-  std::copy(serial.begin(), serial.end(), k.bytes.begin());
-  k.size = static_cast<std::uint8_t>(serial.size());
-  return k;
-}
-
-std::size_t OcspResponder::SerialKeyHash::operator()(const SerialKey& k) const noexcept {
-  // FNV-1a: serials are random, but a hash must not trust its input.
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (std::size_t i = 0; i < k.size; ++i) h = (h ^ k.bytes[i]) * 0x100000001b3ULL;
-  return static_cast<std::size_t>(h);
+std::shared_ptr<Bytes> OcspResponder::AnswerBuffers::take() {
+  std::lock_guard lock(mutex_);
+  // use_count() == 1: only this list holds it, and only under this lock can
+  // anyone get another reference, so nobody reads it any more.
+  for (auto& b : buffers_)
+    if (b.use_count() == 1) return b;
+  auto fresh = std::make_shared<Bytes>();
+  if (buffers_.size() < kKept) buffers_.push_back(fresh);
+  return fresh;
 }
 
 const OcspResponder::Issuer* OcspResponder::match_issuer(OcspQuery::Hash hash, ByteView name_hash,
@@ -254,13 +250,19 @@ const OcspResponder::Issuer* OcspResponder::match_issuer(OcspQuery::Hash hash, B
   return nullptr;
 }
 
+std::shared_ptr<const Bytes> OcspResponder::answer(CaKind ca, ByteView serial) const {
+  auto out = buffers_.take();
+  std::shared_lock lock(mutex_);
+  if (!store_of(ca).answer(serial, *out)) return nullptr;
+  return out;
+}
+
 std::shared_ptr<const Bytes> OcspResponder::respond(ByteView request) const {
   // The fast path: the common request for a serial we hold, answered with
-  // the stored bytes (no parse objects, no copy). Anything else: below.
+  // the stored response (no parse objects, no allocation). Anything else: below.
   if (auto q = parse_simple_ocsp_request(request); q && q->hash == OcspQuery::Hash::sha1) {
     if (const Issuer* issuer = match_issuer(q->hash, q->issuer_name_hash, q->issuer_key_hash))
-      if (auto entry = find(issuer->kind, q->serial))
-        return std::shared_ptr<const Bytes>(entry, &entry->response);
+      if (auto bytes = answer(issuer->kind, q->serial)) return bytes;
   }
   return respond_parsed(request);
 }
@@ -270,32 +272,37 @@ std::shared_ptr<const Bytes> OcspResponder::respond_parsed(ByteView request) con
   if (!q) return malformed_;
   const Issuer* issuer = match_issuer(q->hash, q->issuer_name_hash, q->issuer_key_hash);
   if (issuer == nullptr) return unauthorized_;
-  auto entry = find(issuer->kind, q->serial);
-  if (entry && q->hash == OcspQuery::Hash::sha1)
-    return std::shared_ptr<const Bytes>(entry, &entry->response);  // the fast path
+  std::optional<OcspStore::Facts> facts;
+  {
+    std::shared_lock lock(mutex_);
+    facts = store_of(issuer->kind).facts(q->serial);
+  }
+  if (facts && q->hash == OcspQuery::Hash::sha1)
+    if (auto bytes = answer(issuer->kind, q->serial)) return bytes;  // the fast path's answer
   // A serial we never issued, or a SHA-256 CertID: sign now for this request.
   auto now = clock_.now();
-  CertStatus status = entry ? entry->status : CertStatus{Unknown{}};
-  auto next = entry ? entry->next_update : now + issuer->signer.ca().config().ocsp_validity;
+  CertStatus status = facts ? facts->status : CertStatus{Unknown{}};
+  auto next = facts ? facts->next_update : now + issuer->signer.ca().config().ocsp_validity;
   auto signed_bytes = issuer->signer.sign(q->serial, status, now, next, q->hash);
   if (!signed_bytes) return internal_error_;
   return std::make_shared<const Bytes>(std::move(*signed_bytes));
 }
 
-void OcspResponder::put(CaKind ca, ByteView serial, std::shared_ptr<const OcspEntry> entry) {
-  auto key = SerialKey::of(serial);
-  if (!key) return;  // over 20 octets: never one of ours (RFC 5280 4.1.2.2)
+void OcspResponder::put(CaKind ca, ByteView serial, const OcspEntry& entry) {
+  // Over 20 octets: never one of ours (RFC 5280 4.1.2.2); the store refuses it.
   std::unique_lock lock(mutex_);
-  map_of(ca)[*key] = std::move(entry);
+  store_of(ca).put(serial, entry.response, entry.status, entry.next_update);
 }
 
 std::shared_ptr<const OcspEntry> OcspResponder::find(CaKind ca, ByteView serial) const {
-  auto key = SerialKey::of(serial);
-  if (!key) return nullptr;
+  auto entry = std::make_shared<OcspEntry>();
   std::shared_lock lock(mutex_);
-  const Map& m = map_of(ca);
-  auto it = m.find(*key);
-  return it == m.end() ? nullptr : it->second;
+  const OcspStore& store = store_of(ca);
+  auto facts = store.facts(serial);
+  if (!facts || !store.answer(serial, entry->response)) return nullptr;
+  entry->status = facts->status;
+  entry->next_update = facts->next_update;
+  return entry;
 }
 
 Result<std::shared_ptr<const OcspEntry>> OcspResponder::sign_entry(CaKind ca, ByteView serial,
@@ -311,35 +318,41 @@ Result<std::shared_ptr<const OcspEntry>> OcspResponder::sign_entry(CaKind ca, By
   return fail(Errc::internal, "no OCSP signer for that CA");
 }
 
-std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin) {
+std::vector<OcspResponder::Refreshed> OcspResponder::refresh(Seconds margin, std::size_t limit) {
   auto horizon = clock_.now() + margin;
-  std::vector<std::pair<CaKind, SerialKey>> due;
+  std::vector<std::pair<CaKind, OcspStore::Due>> due;
   {
-    std::shared_lock lock(mutex_);
-    for (CaKind ca : {CaKind::sign, CaKind::auth})
-      for (const auto& [serial, entry] : map_of(ca))
-        if (entry->next_update < horizon) due.emplace_back(ca, serial);
+    // Exclusive: the index by nextUpdate drops what it finds stale.
+    std::unique_lock lock(mutex_);
+    for (CaKind ca : {CaKind::sign, CaKind::auth}) {
+      if (due.size() >= limit) break;
+      for (auto& d : store_of(ca).due(horizon, limit - due.size())) due.emplace_back(ca, d);
+    }
   }
   std::vector<Refreshed> out;
-  for (auto& [ca, serial] : due) {
-    auto old = find(ca, serial.view());
-    if (!old) continue;
-    auto fresh = sign_entry(ca, serial.view(), old->status);
+  for (auto& [ca, d] : due) {
+    auto fresh = sign_entry(ca, d.serial.view(), d.facts.status);
     if (!fresh) continue;  // keep serving the old one; the next round retries
     {
       std::unique_lock lock(mutex_);
-      auto& slot = map_of(ca)[serial];
-      if (slot != old) continue;  // a status change won the race; it is newer
-      slot = *fresh;
+      // A status change since the entry was read won the race; it is newer.
+      if (!store_of(ca).replace(d.serial, d.facts.version, (*fresh)->response, (*fresh)->status,
+                                (*fresh)->next_update))
+        continue;
     }
-    out.push_back(Refreshed{ca, hex_encode(serial.view()), *fresh});
+    out.push_back(Refreshed{ca, hex_encode(d.serial.view()), *fresh});
   }
   return out;
 }
 
 std::size_t OcspResponder::size() const {
   std::shared_lock lock(mutex_);
-  return sign_map_.size() + auth_map_.size();
+  return sign_store_.size() + auth_store_.size();
+}
+
+std::size_t OcspResponder::memory() const {
+  std::shared_lock lock(mutex_);
+  return sign_store_.memory() + auth_store_.memory();
 }
 
 Result<CertStatus> check_ocsp_response(ByteView response, const X509* cert, const X509* issuer,

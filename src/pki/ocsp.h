@@ -1,18 +1,19 @@
 // OCSP (RFC 6960) with the RFC 5019 lightweight profile: responses are signed
 // ahead of time, one per serial, by the CA's delegated OCSP signer, held in
-// memory, and handed out as bytes. Only unusual requests (an unknown serial,
-// a SHA-256 CertID) are signed on demand.
+// memory (compactly: pki/ocsp_store.h), and handed out as bytes. Only unusual requests (an unknown
+// serial, a SHA-256 CertID) are signed on demand.
 #pragma once
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "pki/authority.h"
+#include "pki/ocsp_store.h"
 #include "pki/revocation.h"
 
 namespace smacert::pki {
@@ -59,7 +60,9 @@ class OcspSigner {
   const CertificateAuthority& ca_;
 };
 
-// One pre-signed answer and what it says.
+// One pre-signed answer and what it says: what the signer hands out and the
+// store keeps. The responder does not hold these; it keeps the answer's
+// parts in an OcspStore (pki/ocsp_store.h).
 struct OcspEntry {
   Bytes response;  // DER OCSPResponse
   CertStatus status;
@@ -75,30 +78,41 @@ class OcspResponder {
   // The wire answer to a DER request; never fails: bad input gets
   // malformedRequest, an issuer we do not serve gets unauthorized (RFC 5019 2.2.3).
   // A request of the common shape for a serial we hold (SHA-1 CertID) is
-  // answered without allocating: the stored bytes, shared.
+  // answered without allocating: the stored response is put together in a
+  // buffer the responder reuses once its previous answer has been let go.
   std::shared_ptr<const Bytes> respond(ByteView request) const;
   // respond() without that fast path: OpenSSL parses every request. The
   // answers are the same; tests compare them.
   std::shared_ptr<const Bytes> respond_parsed(ByteView request) const;
 
-  // Installs a pre-signed entry (after a status change or at bulk load).
-  void put(CaKind ca, ByteView serial, std::shared_ptr<const OcspEntry> entry);
+  // Installs a pre-signed entry (after a status change or at bulk load); the
+  // responder keeps its own compact copy.
+  void put(CaKind ca, ByteView serial, const OcspEntry& entry);
+  void put(CaKind ca, ByteView serial, const std::shared_ptr<const OcspEntry>& entry) {
+    if (entry) put(ca, serial, *entry);
+  }
+  // A copy of the entry held for `serial`, response bytes and all.
   std::shared_ptr<const OcspEntry> find(CaKind ca, ByteView serial) const;
 
   // Signs a fresh entry with the CA's validity window starting now.
   Result<std::shared_ptr<const OcspEntry>> sign_entry(CaKind ca, ByteView serial,
                                                       const CertStatus& status) const;
 
-  // Re-signs every entry whose nextUpdate falls before now + margin, installs
-  // the new ones and returns them (serial hex → entry) so the caller persists them.
+  // Re-signs up to `limit` entries whose nextUpdate falls before now +
+  // margin (soonest first), installs the new ones and returns them (serial
+  // hex → entry) so the caller persists them. Found through an index by
+  // nextUpdate: what is not due is not looked at.
   struct Refreshed {
     CaKind ca;
     std::string serial_hex;
     std::shared_ptr<const OcspEntry> entry;
   };
-  std::vector<Refreshed> refresh(Seconds margin);
+  static constexpr std::size_t kRefreshBatch = 50'000;
+  std::vector<Refreshed> refresh(Seconds margin, std::size_t limit = kRefreshBatch);
 
   std::size_t size() const;
+  // Bytes held for the entries of both CAs.
+  std::size_t memory() const;
 
  private:
   struct Issuer {
@@ -106,27 +120,29 @@ class OcspResponder {
     Bytes sha1_name, sha1_key, sha256_name, sha256_key;
     OcspSigner signer;
   };
-  // Serials up to 20 octets (RFC 5280 4.1.2.2) as fixed-size keys: a lookup
-  // builds its key on the stack.
-  struct SerialKey {
-    std::array<std::uint8_t, 20> bytes{};
-    std::uint8_t size = 0;
-    static std::optional<SerialKey> of(ByteView serial);
-    ByteView view() const { return {bytes.data(), size}; }
-    bool operator==(const SerialKey&) const = default;
+  // Buffers for answers put together on the fast path: one whose previous
+  // answer has been let go (nobody else holds it) is written again.
+  class AnswerBuffers {
+   public:
+    std::shared_ptr<Bytes> take();
+
+   private:
+    static constexpr std::size_t kKept = 64;  // more answers in flight get a new buffer each
+    std::mutex mutex_;
+    std::vector<std::shared_ptr<Bytes>> buffers_;
   };
-  struct SerialKeyHash {
-    std::size_t operator()(const SerialKey& k) const noexcept;
-  };
-  using Map = std::unordered_map<SerialKey, std::shared_ptr<const OcspEntry>, SerialKeyHash>;
   const Issuer* match_issuer(OcspQuery::Hash hash, ByteView name_hash, ByteView key_hash) const;
-  Map& map_of(CaKind ca) { return ca == CaKind::sign ? sign_map_ : auth_map_; }
-  const Map& map_of(CaKind ca) const { return ca == CaKind::sign ? sign_map_ : auth_map_; }
+  OcspStore& store_of(CaKind ca) { return ca == CaKind::sign ? sign_store_ : auth_store_; }
+  const OcspStore& store_of(CaKind ca) const {
+    return ca == CaKind::sign ? sign_store_ : auth_store_;
+  }
+  std::shared_ptr<const Bytes> answer(CaKind ca, ByteView serial) const;
 
   const Clock& clock_;
   std::vector<Issuer> issuers_;
   mutable std::shared_mutex mutex_;
-  Map sign_map_, auth_map_;
+  OcspStore sign_store_, auth_store_;  // under mutex_
+  mutable AnswerBuffers buffers_;
   std::shared_ptr<const Bytes> malformed_, unauthorized_, internal_error_;
 };
 

@@ -296,19 +296,41 @@ Result<std::size_t> Service::load_ocsp() {
   auto tx = begin();
   if (!tx) return fail(tx.error());
   std::size_t n = 0;
-  for (auto kind : {pki::CaKind::sign, pki::CaKind::auth}) {
-    auto rows = (*tx)->ocsp_responses(std::string(pki::ca_kind_name(kind)));
+  auto install = [&](CertificateRecord& r, pki::CaKind kind) {
+    auto serial = pki::serial_bytes(r.serial);
+    if (!serial || r.ocsp_response.empty()) return;
+    ocsp_.put(kind, *serial, *ocsp_entry_of(std::move(r)));
+    ++n;
+  };
+  // In pages of kLoadPage rows in change order (one read transaction), so a
+  // store of millions is never held in memory as rows. A store with rows
+  // from before change numbers (change_seq 0, which cannot be paged by it)
+  // is read at once, per CA.
+  auto oldest = (*tx)->certificate_changes(-1, 1);
+  if (!oldest) return fail(oldest.error());
+  if (!oldest->empty() && oldest->front().change_seq == 0) {
+    for (auto kind : {pki::CaKind::sign, pki::CaKind::auth}) {
+      auto rows = (*tx)->ocsp_responses(std::string(pki::ca_kind_name(kind)));
+      if (!rows) return fail(rows.error());
+      for (auto& r : *rows) install(r, kind);
+    }
+    malloc_trim(0);  // hand the rows' pages back (glibc keeps them otherwise)
+    return n;
+  }
+  constexpr int kLoadPage = 10000;
+  std::int64_t after = 0;
+  for (;;) {
+    auto rows = (*tx)->certificate_changes(after, kLoadPage);
     if (!rows) return fail(rows.error());
     for (auto& r : *rows) {
-      auto serial = pki::serial_bytes(r.serial);
-      if (!serial || r.ocsp_response.empty()) continue;
-      ocsp_.put(kind, *serial, ocsp_entry_of(std::move(r)));
-      ++n;
+      after = r.change_seq;
+      if (auto kind = pki::parse_ca_kind(r.ca)) install(r, *kind);
     }
+    if (rows->size() < static_cast<std::size_t>(kLoadPage)) break;
   }
-  // The rows read at once are freed now; hand their pages back, so a store of
-  // millions does not keep the load's peak resident (glibc keeps it otherwise).
-  malloc_trim(0);
+  // Followers of a shared store start after what was loaded here.
+  std::lock_guard lock(follow_mutex_);
+  seen_certificate_change_ = std::max(seen_certificate_change_, after);
   return n;
 }
 

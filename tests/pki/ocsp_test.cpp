@@ -69,10 +69,16 @@ TEST_F(OcspTest, AnswersGoodRevokedAndUnknownAsSigned) {
 
 TEST_F(OcspTest, ThePreSignedBytesAreServedAsTheyAre) {
   auto c = pki_.issue(CertificateKind::phone_auth);
-  install(c.cert.get(), CaKind::auth, Good{});
-  auto entry = responder_.find(CaKind::auth, serial_of(c.cert.get()));
+  auto signed_entry = responder_.sign_entry(CaKind::auth, serial_of(c.cert.get()), Good{});
+  ASSERT_TRUE(signed_entry);
+  responder_.put(CaKind::auth, serial_of(c.cert.get()), *signed_entry);
+  // An hour later the answer is still the bytes signed then: nothing is
+  // signed on the fast path (an answer signed now would say so in thisUpdate).
+  pki_.clock().advance(std::chrono::hours(1));
   auto r = responder_.respond(request_for(c.cert.get(), pki_.ca(CaKind::auth).certificate()));
-  EXPECT_EQ(r.get(), &entry->response);  // no copy, no signing on the fast path
+  EXPECT_EQ(hex_encode(*r), hex_encode((*signed_entry)->response));
+  EXPECT_EQ(responder_.find(CaKind::auth, serial_of(c.cert.get()))->response,
+            (*signed_entry)->response);
 }
 
 TEST_F(OcspTest, Sha256CertIdsAreAnsweredWithAMatchingCertId) {
@@ -194,9 +200,17 @@ TEST_F(OcspTest, TheFastPathAnswersExactlyAsTheParsedPath) {
       }
   }
   EXPECT_EQ(fast_hits, 9);  // without a nonce: SHA-1 and SHA-256 for each, and the wrong issuer
-  // The fast path hands out the stored bytes themselves.
+  // The fast path hands out the stored response, put together in a buffer
+  // that is written again once the answer before has been let go.
   auto entry = responder_.find(CaKind::auth, serial_of(certs[0].cert.get()));
-  EXPECT_EQ(responder_.respond(requests[0]).get(), &entry->response);
+  auto first = responder_.respond(requests[0]);
+  EXPECT_EQ(*first, entry->response);
+  auto held = responder_.respond(requests[0]);  // the first is still held: another buffer
+  EXPECT_NE(held.get(), first.get());
+  const Bytes* reused = first.get();
+  first.reset();
+  EXPECT_EQ(responder_.respond(requests[0]).get(), reused);
+  EXPECT_EQ(*held, entry->response);
 }
 
 TEST(OcspSimpleReader, DeclinesWhatIsNotMinimalDer) {
