@@ -383,21 +383,41 @@ class Bench:
               f" -> x{ratio:.3g}" if ratio else f"  [{item}] {figure}: {value}", flush=True)
         return r
 
-    def fixture(self, count, algorithm="rsa2048"):
-        key = (count, algorithm)
+    def fixture(self, count, algorithm="rsa2048", where=None):
+        """bench_fixture's folder for `count` certificates: made in this run's
+        temporary folder, or in `where` (--scale-data), where a complete one
+        from an earlier run (bench/fixture.json present) is used again."""
+        key = (count, algorithm, where)
         if key in self.fixtures:
             return self.fixtures[key]
-        data = os.path.join(self.tmp, f"data-{count}-{algorithm}")
-        t = time.monotonic()
-        out = run([os.path.join(self.build, "bench", "bench_fixture"), data, str(count),
-                   algorithm], timeout=24 * 3600)
+        data = os.path.join(where or self.tmp, f"data-{count}-{algorithm}")
         d = os.path.join(data, "bench")
+        done = os.path.join(d, "fixture.json")
+        t = time.monotonic()
+        if where and os.path.exists(done):
+            generator = json.load(open(done))
+            generate_s = generator["seconds"]
+            print(f"  using the store of {count:,} certificates in {data} "
+                  f"(generated in {generate_s:.0f} s)", flush=True)
+        else:
+            if os.path.exists(data):
+                raise RuntimeError(f"{data} exists but is incomplete (no bench/fixture.json): "
+                                   "delete it first")
+            print(f"  generating {count:,} certificates ({algorithm}) in {data}", flush=True)
+            out = run([os.path.join(self.build, "bench", "bench_fixture"), data, str(count),
+                       algorithm], timeout=24 * 3600)
+            generator = json.loads(out)
+            generate_s = time.monotonic() - t
         fx = {"data": data, "count": count, "ca_dir": os.path.join(data, "ca", "auth"),
               "index": os.path.join(d, "index.txt"), "request": os.path.join(d, "request.der"),
               "response": os.path.join(d, "response.der"),
+              "serials_path": os.path.join(d, "serials.txt"),
               "b64url": open(os.path.join(d, "request.b64url")).read().strip(),
-              "serials": open(os.path.join(d, "serials.txt")).read().split(),
-              "generate_s": time.monotonic() - t, "generator": json.loads(out)}
+              "generate_s": generate_s, "generator": generator}
+        # Every serial as a list only for stores small enough to hold in
+        # Python; large ones are sampled from the file (sample_serials).
+        if count <= 1_000_000:
+            fx["serials"] = open(fx["serials_path"]).read().split()
         fx["request_bytes"] = open(fx["request"], "rb").read()
         fx["response_bytes"] = len(open(fx["response"], "rb").read())
         self.fixtures[key] = fx
@@ -788,12 +808,10 @@ authorityKeyIdentifier = keyid:always
         sc, lc = self.server_core, self.load_core
         res = {}
         for n in (n_small, n_big):
-            fx = self.fixture(n, self.opt.scale_algorithm)
+            fx = self.fixture(n, self.opt.scale_algorithm, where=self.opt.scale_data)
             # 2,000 GET paths for serials drawn from the whole store.
-            import random
-            rnd = random.Random(5)
             paths = [base64.urlsafe_b64encode(ocsp_request(fx["request_bytes"], s)).decode()
-                     for s in rnd.sample(fx["serials"], min(2000, len(fx["serials"])))]
+                     for s in sample_serials(fx["serials_path"], 2000, seed=5)]
             script = os.path.join(self.tmp, f"spread-{n}.lua")
             with open(script, "w") as f:
                 f.write(WRK_COMMON)
@@ -806,30 +824,59 @@ authorityKeyIdentifier = keyid:always
                 startup = first_answer(port, fx["b64url"], sm, timeout=3600)
                 pids = [sm.pid] + [q for q in group_pids(sm.pid) if q != sm.pid]
                 rss = memory_kib(pids)
+                hwm = memory_kib(pids, "VmHWM")  # the load's peak
                 r = wrk(f"http://127.0.0.1:{port}/", script, lc, seconds=self.opt.seconds)
                 r["startup_s"] = startup
                 r["rss_kib"] = rss
+                r["hwm_kib"] = hwm
+                r["rss_after_kib"] = memory_kib(pids)
                 r["generate_s"] = fx["generate_s"]
                 res[n] = r
             finally:
                 sm.stop()
-            print(f"  {n:,} certificates: start-up {startup:.2f} s, RSS {rss / 1024:.0f} MiB, "
-                  f"{r['rps']:,.0f} req/s, p99 {r['p99_us'] / 1000:.2f} ms", flush=True)
+            print(f"  {n:,} certificates: start-up {startup:.2f} s, RSS {rss / 1024:.0f} MiB "
+                  f"(VmHWM {hwm / 1024:.0f} MiB), {r['rps']:,.0f} req/s, "
+                  f"p99 {r['p99_us'] / 1000:.2f} ms", flush=True)
         self.extra["scale"] = {str(k): v for k, v in res.items()}
         small, big = res[n_small], res[n_big]
         per_response = (big["rss_kib"] - small["rss_kib"]) * 1024 / (n_big - n_small)
         self.row(5, f"OCSP GET p99 at peak, {n_big:,} certificates, requests over 2,000 random "
                     "serials", big["p99_us"] / 1000, "ms", f"the same with {n_small:,}",
                  small["p99_us"] / 1000, better="lower", target=">= 0.67 (within 1.5x)")
+        if n_big >= 10_000_000:
+            projection = "measured at this size"
+        else:
+            projection = ("linear extrapolation to 10,000,000: "
+                          f"{(small['rss_kib'] * 1024 + per_response * (10_000_000 - n_small)) / 2**30:.1f}"
+                          " GiB (EXTRAPOLATED, not measured)")
         self.row(5, f"responder RSS, {n_big:,} certificates", big["rss_kib"] / 1024, "MiB",
                  "8 GiB limit", 8192.0, better="lower", target=">= 1",
                  note=f"{per_response:,.0f} bytes per response held ({self.opt.scale_algorithm} "
-                      f"OCSP signer); linear extrapolation to 10,000,000: "
-                      f"{(small['rss_kib'] * 1024 + per_response * (10_000_000 - n_small)) / 2**30:.1f}"
-                      " GiB (EXTRAPOLATED, not measured)")
+                      f"OCSP signer); {projection}; after the load run "
+                      f"{big['rss_after_kib'] / 1024:.0f} MiB")
+        self.row(5, f"responder VmHWM (peak during the load), {n_big:,} certificates",
+                 big["hwm_kib"] / 1024, "MiB", "8 GiB limit", 8192.0, better="lower",
+                 target=">= 1")
         self.row(5, f"start-up to first OCSP answer, {n_big:,} certificates", big["startup_s"], "s",
                  f"the same with {n_small:,}", small["startup_s"], better="lower",
                  note=f"store generated directly by bench_fixture in {big['generate_s']:.0f} s")
+
+
+def sample_serials(path, k, seed):
+    """k serials drawn uniformly from the file (one a line) without holding
+    it: reservoir sampling, the same draw for the same file and seed."""
+    import random
+    rnd = random.Random(seed)
+    out = []
+    with open(path) as f:
+        for i, line in enumerate(f):
+            if i < k:
+                out.append(line.strip())
+            else:
+                j = rnd.randint(0, i)
+                if j < k:
+                    out[j] = line.strip()
+    return out
 
 
 def pg_start(tmp, port):
@@ -918,6 +965,9 @@ def main():
     ap.add_argument("--scale-certs", type=int, default=200000,
                     help="the larger store of the scale run (10,000,000 is the issue's figure)")
     ap.add_argument("--scale-algorithm", default="rsa2048", choices=["rsa2048", "p256"])
+    ap.add_argument("--scale-data", default=None,
+                    help="folder for the scale run's stores (kept, and used again when "
+                         "complete); default: this run's temporary folder, deleted after")
     ap.add_argument("--holders", type=int, default=300)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--perf", action="store_true", help="profile the OCSP server with perf")

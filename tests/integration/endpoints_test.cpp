@@ -72,7 +72,7 @@ TEST_F(Endpoints, PublicHealthMetricsAndCaCertificates) {
   auto m = api().get("/metrics");
   EXPECT_EQ(m.status, 200) << m;
   for (const char* name : {"smacert_certificates_issued_total", "smacert_applications_waiting",
-                           "smacert_ocsp_responses"})
+                           "smacert_ocsp_responses", "smacert_ocsp_memory_bytes"})
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
 
   for (std::string kind : {"sign", "auth"}) {

@@ -57,6 +57,10 @@ void add_public_routes(Router& router, const ServiceRoutes& d) {
         "# HELP smacert_ocsp_responses Pre-signed OCSP responses held in memory.\n"
         "# TYPE smacert_ocsp_responses gauge\nsmacert_ocsp_responses " +
         std::to_string(d.ocsp.size()) + "\n";
+    text +=
+        "# HELP smacert_ocsp_memory_bytes Bytes the OCSP responder holds for its answers.\n"
+        "# TYPE smacert_ocsp_memory_bytes gauge\nsmacert_ocsp_memory_bytes " +
+        std::to_string(d.ocsp.memory()) + "\n";
     return text_response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   });
 
