@@ -87,13 +87,12 @@ CardIssuer local_card_issuer(const CardIssueRequest& req, const pki::Authorities
                      &out.auth_ca},
           std::tuple{pki::CertificateKind::card_sign, &requests.sign_csr, &out.sign_cert,
                      &out.sign_ca}}) {
-      auto csr = pki::parse_csr(*der);
+      auto csr = pki::CertificateRequest::parse(*der);
       if (!csr) return fail(csr.error());
       std::string serial = pki::random_serial(random);
       if (req.reserve_serial) SMACERT_TRY_STATUS(req.reserve_serial(kind, serial));
-      pki::IssueRequest ir{kind,         csr->get(),  random_subject_id(random),
-                           std::nullopt, serial,      now,
-                           *expiry,      std::nullopt};
+      pki::IssueRequest ir{
+          kind, &*csr, random_subject_id(random), std::nullopt, serial, now, *expiry, std::nullopt};
       if (kind == pki::CertificateKind::card_sign) ir.facts = req.facts;
       const auto& ca = authorities.of(pki::ca_of(kind));
       auto cert = ca.issue(ir);

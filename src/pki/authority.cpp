@@ -146,20 +146,54 @@ Status check_subject_id(const std::string& id) {
   return {};
 }
 
+// A certificate's fields but its key (set by the caller) and extensions.
 Result<X509Ptr> new_certificate(const std::string& serial_hex, const X509_NAME* subject,
-                                const X509_NAME* issuer, EVP_PKEY* pub, TimePoint nb,
-                                TimePoint na) {
+                                const X509_NAME* issuer, TimePoint nb, TimePoint na) {
   X509Ptr cert(X509_new());
   auto serial = serial_from_hex(serial_hex);
   if (!serial) return fail(serial.error());
   if (!X509_set_version(cert.get(), X509_VERSION_3) ||
       !X509_set_serialNumber(cert.get(), serial->get()) ||
-      !X509_set_subject_name(cert.get(), subject) || !X509_set_issuer_name(cert.get(), issuer) ||
-      !X509_set_pubkey(cert.get(), pub))
+      !X509_set_subject_name(cert.get(), subject) || !X509_set_issuer_name(cert.get(), issuer))
     return fail(openssl_error(Errc::crypto, "building a certificate"));
   SMACERT_TRY_STATUS(set_time(X509_getm_notBefore(cert.get()), nb));
   SMACERT_TRY_STATUS(set_time(X509_getm_notAfter(cert.get()), na));
   return cert;
+}
+
+Result<X509Ptr> new_certificate(const std::string& serial_hex, const X509_NAME* subject,
+                                const X509_NAME* issuer, EVP_PKEY* pub, TimePoint nb,
+                                TimePoint na) {
+  auto cert = new_certificate(serial_hex, subject, issuer, nb, na);
+  if (cert && !X509_set_pubkey(cert->get(), pub))
+    return fail(openssl_error(Errc::crypto, "building a certificate"));
+  return cert;
+}
+
+// The requester's SubjectPublicKeyInfo, copied from its parts: the same bytes
+// X509_set_pubkey would write, without OpenSSL 3.0 encoding the key again.
+Status copy_public_key(X509* cert, const CertificateRequest& csr) {
+  auto object = [](ByteView tlv) {
+    const unsigned char* p = tlv.data();
+    return Asn1ObjectPtr(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(tlv.size())));
+  };
+  Asn1ObjectPtr algorithm = object(csr.algorithm_oid());
+  Asn1ObjectPtr curve = csr.curve_oid().empty() ? nullptr : object(csr.curve_oid());
+  ByteView bits = csr.key_bits();
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits.data(), bits.size()));
+  if (!algorithm || (!csr.curve_oid().empty() && !curve) || copy == nullptr) {
+    OPENSSL_free(copy);
+    return fail(openssl_error(Errc::crypto, "copying the requester's public key"));
+  }
+  const int ptype = curve ? V_ASN1_OBJECT : V_ASN1_NULL;
+  if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), algorithm.get(), ptype, curve.get(), copy,
+                              static_cast<int>(bits.size()))) {
+    OPENSSL_free(copy);
+    return fail(openssl_error(Errc::crypto, "copying the requester's public key"));
+  }
+  algorithm.release();  // owned by the certificate now
+  curve.release();
+  return {};
 }
 
 Status sign_certificate(X509* cert, EVP_PKEY* key) {
@@ -326,16 +360,9 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
                                             " is not issued by the " +
                                             std::string(ca_kind_name(kind_)) + " CA");
   if (r.csr == nullptr) return fail(Errc::invalid_argument, "no certificate request");
-  // Step 2: proof of possession — the request is signed by the key it carries (RFC 2986 §3).
-  EVP_PKEY* pub = X509_REQ_get0_pubkey(const_cast<X509_REQ*>(r.csr));
-  if (pub == nullptr)
-    return fail(openssl_error(Errc::malformed, "the certificate request carries no usable key"));
-  if (X509_REQ_verify(const_cast<X509_REQ*>(r.csr), pub) != 1)
-    return fail(openssl_error(Errc::verification,
-                              "the certificate request is not signed by its own key "
-                              "(no proof of possession)"));
-  // Step 3: the key policy of the profile.
-  SMACERT_TRY_STATUS(check_end_entity_key(pub));
+  // Step 2: proof of possession (RFC 2986 3) was checked when the request was
+  // read (CertificateRequest::parse). Step 3: the key policy of the profile.
+  SMACERT_TRY_STATUS(check_end_entity_key(r.csr->public_key()));
   // Step 4: the subject and, for signature certificates, the four basic facts.
   SMACERT_TRY_STATUS(check_subject_id(r.subject_id));
   bool signature = kind_ == CaKind::sign;
@@ -363,10 +390,11 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
         {{"C", "JP"}, {"L", loc->prefecture}, {"L", loc->municipality}, {"CN", r.subject_id}});
   }();
   if (!subject) return fail(subject.error());
-  auto cert = new_certificate(r.serial, subject->get(), X509_get_subject_name(cert_.get()), pub,
+  auto cert = new_certificate(r.serial, subject->get(), X509_get_subject_name(cert_.get()),
                               r.not_before, r.not_after);
   if (!cert) return cert;
   X509* c = cert->get();
+  SMACERT_TRY_STATUS(copy_public_key(c, *r.csr));
   SMACERT_TRY_STATUS(add_conf_ext(
       c, cert_.get(), NID_key_usage,
       signature ? "critical,digitalSignature,nonRepudiation" : "critical,digitalSignature"));
@@ -375,9 +403,10 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_subject_key_identifier, "hash"));
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_authority_key_identifier, "keyid:always"));
   SMACERT_TRY_STATUS(add_aia_and_crldp(c, config_, kind_));
-  // Step 7: sign.
+  // Step 7: sign, and hand back the certificate as its DER reads, so that
+  // every accessor (the public key among them) answers as for any parsed one.
   SMACERT_TRY_STATUS(sign_certificate(c, key_.get()));
-  return cert;
+  return parse_certificate(to_der(c));
 }
 
 Result<X509ReqPtr> make_csr(Signer& signer, std::string_view cn) {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/random.h"
+#include "pki/csr.h"
 #include "pki/openssl.h"
 #include "pki/profile.h"
 #include "pki/signer.h"
@@ -17,7 +18,7 @@ namespace smacert::pki {
 
 struct IssueRequest {
   CertificateKind kind;
-  const X509_REQ* csr;               // proves possession of the key it carries
+  const CertificateRequest* csr;     // proved possession of its key when read
   std::string subject_id;            // the opaque CN
   std::optional<HolderFacts> facts;  // required for the signature kinds
   std::string serial;                // lower-case hex, from random_serial()

@@ -101,19 +101,14 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
   std::string request_hash = hex_encode(pki::sha256(signed_bytes));
 
   // Step 4: each CSR proves possession of its key and meets the key policy.
-  pki::X509ReqPtr sign_csr, auth_csr;
-  for (auto [der, out, what] :
-       {std::tuple{&r.sign_csr, &sign_csr, "sign"}, std::tuple{&r.auth_csr, &auth_csr, "auth"}}) {
+  PhoneRequests requests;
+  for (auto [der, out, what] : {std::tuple{&r.sign_csr, &requests.sign, "sign"},
+                                std::tuple{&r.auth_csr, &requests.auth, "auth"}}) {
     if (der->empty()) continue;
-    auto csr = pki::parse_csr(*der);
-    if (!csr) return fail(csr.error().context(std::string(what) + " CSR"));
-    EVP_PKEY* pub = X509_REQ_get0_pubkey(csr->get());
-    if (pub == nullptr || X509_REQ_verify(csr->get(), pub) != 1)
-      return fail(Errc::verification,
-                  std::string("the ") + what +
-                      " CSR is not signed by its own key (no proof of possession)");
-    SMACERT_TRY_STATUS(pki::check_end_entity_key(pub));
-    *out = std::move(*csr);
+    auto csr = pki::CertificateRequest::parse(*der);
+    if (!csr) return fail(csr.error().context(std::string("the ") + what + " CSR"));
+    SMACERT_TRY_STATUS(pki::check_end_entity_key(csr->public_key()));
+    out->emplace(std::move(*csr));
   }
 
   auto tx = begin();
@@ -203,7 +198,8 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
                                {"holder", holder_id},
                                {"card_serial", card_serial},
                                {"ready_at", to_rfc3339(from_unix(app.ready_at))}}));
-  if (config_.window.is_open(now)) SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app));
+  if (config_.window.is_open(now))
+    SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app, &requests));
   SMACERT_TRY_STATUS(commit(*tx, fx));
   ++stats_.applications;
   return ApplicationAccepted{app.id, app.status, from_unix(app.ready_at), token, false};
@@ -213,10 +209,24 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
 // transaction, revokes every phone certificate the holder has elsewhere
 // (superseded) and queues one signed wipe event per old phone.
 Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
-                                     store::ApplicationRecord& app) {
-  auto payload = nlohmann::json::parse(app.payload, nullptr, false);
-  if (payload.is_discarded())
-    return fail(Errc::internal, "application " + app.id + " has a broken payload");
+                                     store::ApplicationRecord& app, const PhoneRequests* accepted) {
+  PhoneRequests stored;
+  if (accepted == nullptr) {
+    // Issued later than accepted: the requests as the payload kept them.
+    auto payload = nlohmann::json::parse(app.payload, nullptr, false);
+    if (payload.is_discarded())
+      return fail(Errc::internal, "application " + app.id + " has a broken payload");
+    for (auto [key, out] : {std::pair{"sign_csr", &stored.sign}, {"auth_csr", &stored.auth}}) {
+      auto der = base64_decode(payload.value(key, std::string()));
+      if (!der) return fail(Errc::internal, "application " + app.id + " has broken CSRs");
+      if (der->empty()) continue;
+      auto csr = pki::CertificateRequest::parse(*der);
+      if (!csr) return fail(csr.error().context("application " + app.id));
+      out->emplace(std::move(*csr));
+    }
+    accepted = &stored;
+  }
+  const PhoneRequests& requests = *accepted;
   auto certs = tx.certificates_of_holder(app.holder_id);
   if (!certs) return fail(certs.error());
   std::string actor = "system";
@@ -226,13 +236,6 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   for (const auto& c : *certs)
     if ((c.kind == "card_sign" || c.kind == "card_auth") && c.status == "active")
       card_of_kind[c.kind] = &c;
-  auto b64 = [&](const char* key) -> Result<Bytes> {
-    return base64_decode(payload.value(key, std::string()));
-  };
-  auto sign_der = b64("sign_csr");
-  auto auth_der = b64("auth_csr");
-  if (!sign_der || !auth_der)
-    return fail(Errc::internal, "application " + app.id + " has broken CSRs");
 
   // Only a device change may revoke another phone (the holder consented, ⑨).
   // A first application that waited for the window while another phone got
@@ -250,8 +253,8 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   for (const auto& c : *certs) {
     if (c.device_id.empty() || c.status == "revoked") continue;
     bool other_phone = c.device_id != app.device_id;
-    bool replaced_here = (c.kind == "phone_sign" && !sign_der->empty()) ||
-                         (c.kind == "phone_auth" && !auth_der->empty());
+    bool replaced_here =
+        (c.kind == "phone_sign" && requests.sign) || (c.kind == "phone_auth" && requests.auth);
     if (!other_phone && !replaced_here) continue;
     SMACERT_TRY_STATUS(set_status_in(tx, fx, c, "revoked", pki::RevocationReason::superseded, actor,
                                      "certificate.revoke"));
@@ -271,16 +274,14 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   }
 
   nlohmann::json issued = nlohmann::json::array();
-  for (auto [der, kind, card_kind] :
-       {std::tuple{&*sign_der, pki::CertificateKind::phone_sign, "card_sign"},
-        std::tuple{&*auth_der, pki::CertificateKind::phone_auth, "card_auth"}}) {
-    if (der->empty()) continue;
+  for (auto [csr, kind, card_kind] :
+       {std::tuple{&requests.sign, pki::CertificateKind::phone_sign, "card_sign"},
+        std::tuple{&requests.auth, pki::CertificateKind::phone_auth, "card_auth"}}) {
+    if (!*csr) continue;
     auto card = card_of_kind.find(card_kind);
     if (card == card_of_kind.end())
       return fail(Errc::forbidden, std::string("the holder has no active ") + card_kind +
                                        " certificate to bind a phone certificate to");
-    auto csr = pki::parse_csr(*der);
-    if (!csr) return fail(csr.error());
     std::optional<pki::HolderFacts> facts;
     if (kind == pki::CertificateKind::phone_sign) {
       auto f = facts_of(tx, app.holder_id);
@@ -288,9 +289,9 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
       facts = *f;
     }
     auto limit = from_unix(card->second->not_after);
-    auto c = issue_in(
-        tx, fx, {kind, csr->get(), app.holder_id, "", app.device_id, app.id, facts, limit, limit},
-        actor);
+    auto c = issue_in(tx, fx,
+                      {kind, &**csr, app.holder_id, "", app.device_id, app.id, facts, limit, limit},
+                      actor);
     if (!c) return fail(c.error());
     issued.push_back({{"serial", c->serial}, {"kind", c->kind}});
   }

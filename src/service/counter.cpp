@@ -19,10 +19,13 @@ Result<CardIssued> Service::issue_card(const CardIssueRequest& request) {
   if (!adult) return fail(adult.error());
   if (!request.sign_csr.empty() && !*adult)
     return fail(Errc::policy, "signature certificates are not issued to people under 15");
-  auto sign_csr = request.sign_csr.empty() ? Result<pki::X509ReqPtr>(pki::X509ReqPtr())
-                                           : pki::parse_csr(request.sign_csr);
-  if (!sign_csr) return fail(sign_csr.error().context("signature key request"));
-  auto auth_csr = pki::parse_csr(request.auth_csr);
+  std::optional<pki::CertificateRequest> sign_csr;
+  if (!request.sign_csr.empty()) {
+    auto csr = pki::CertificateRequest::parse(request.sign_csr);
+    if (!csr) return fail(csr.error().context("signature key request"));
+    sign_csr.emplace(std::move(*csr));
+  }
+  auto auth_csr = pki::CertificateRequest::parse(request.auth_csr);
   if (!auth_csr) return fail(auth_csr.error().context("authentication key request"));
   // Step 2: card certificates run until the 5th birthday after issuance.
   auto expiry = pki::card_certificate_expiry(request.birth_date, now);
@@ -41,17 +44,17 @@ Result<CardIssued> Service::issue_card(const CardIssueRequest& request) {
   SMACERT_TRY_STATUS(
       audit_in(**tx, "counter", "card.issue", out.card_id, {{"holder", out.holder_id}}));
   // Step 3: issue each certificate; a bad request fails the whole card.
-  if (*sign_csr) {
+  if (sign_csr) {
     auto c = issue_in(**tx, fx,
-                      {pki::CertificateKind::card_sign, sign_csr->get(), out.holder_id, out.card_id,
-                       "", "", facts, *expiry, std::nullopt},
+                      {pki::CertificateKind::card_sign, &*sign_csr, out.holder_id, out.card_id, "",
+                       "", facts, *expiry, std::nullopt},
                       "counter");
     if (!c) return fail(c.error().context("signature certificate"));
     out.certificates.push_back(*c);
   }
   auto a = issue_in(**tx, fx,
-                    {pki::CertificateKind::card_auth, auth_csr->get(), out.holder_id, out.card_id,
-                     "", "", std::nullopt, *expiry, std::nullopt},
+                    {pki::CertificateKind::card_auth, &*auth_csr, out.holder_id, out.card_id, "",
+                     "", std::nullopt, *expiry, std::nullopt},
                     "counter");
   if (!a) return fail(a.error().context("authentication certificate"));
   out.certificates.push_back(*a);

@@ -16,12 +16,13 @@ class EventSigner {
  public:
   static Result<std::unique_ptr<EventSigner>> open_or_create(const std::filesystem::path& file);
   Result<Bytes> sign(ByteView message);
-  Bytes public_key_der() const { return pki::public_key_der(key_.get()); }
+  // Sent with every accepted application: encoded once.
+  const Bytes& public_key_der() const { return public_key_der_; }
 
  private:
   explicit EventSigner(pki::PkeyPtr key)
-      : key_(std::move(key)), signer_(pki::PkeyPtr(EVP_PKEY_dup(key_.get()))) {}
-  pki::PkeyPtr key_;
+      : public_key_der_(pki::public_key_der(key.get())), signer_(std::move(key)) {}
+  Bytes public_key_der_;
   pki::SoftwareSigner signer_;
   std::mutex mutex_;
 };

@@ -122,7 +122,7 @@ class Service {
   };
   struct IssueSpec {
     pki::CertificateKind kind;
-    const X509_REQ* csr;
+    const pki::CertificateRequest* csr;
     std::string holder_id, card_id, device_id, application_id;
     std::optional<pki::HolderFacts> facts;
     TimePoint not_after;
@@ -138,7 +138,13 @@ class Service {
                   const std::string& subject, const nlohmann::json& details);
   Status event_in(store::Transaction& tx, Effects& fx, const std::string& device_id,
                   const std::string& type, nlohmann::json data);
-  Status issue_application_in(store::Transaction& tx, Effects& fx, store::ApplicationRecord& app);
+  // The phone's requests of an application, read once: at acceptance, or
+  // from the stored payload when the application is issued later.
+  struct PhoneRequests {
+    std::optional<pki::CertificateRequest> sign, auth;
+  };
+  Status issue_application_in(store::Transaction& tx, Effects& fx, store::ApplicationRecord& app,
+                              const PhoneRequests* accepted = nullptr);
   Result<store::DeviceRecord> device_for(store::Transaction& tx, const std::string& device_id,
                                          const std::string& token);
   Result<pki::HolderFacts> facts_of(store::Transaction& tx, const std::string& holder_id);

@@ -25,13 +25,15 @@ class SecureElementTest : public ::testing::Test {
   // Issues a phone certificate of `kind` for the element's key (the CSR signed in the element).
   Bytes issue_for(PinRef pin, const std::string& secret, pki::PkeyPtr pub) {
     CardSigner signer(*se_, pin, secret, std::move(pub));
-    auto csr = pki::make_csr(signer, "PHONE");
+    auto made = pki::make_csr(signer, "PHONE");
+    EXPECT_TRUE(made) << made.error().message;
+    auto csr = pki::CertificateRequest::parse(pki::to_der(made->get()));
     EXPECT_TRUE(csr) << csr.error().message;
     auto kind =
         pin == PinRef::Auth ? pki::CertificateKind::phone_auth : pki::CertificateKind::phone_sign;
     auto now = pki_.clock().now();
     pki::IssueRequest r{kind,
-                        csr->get(),
+                        &*csr,
                         "PHONE0001",
                         smacert::testing::sample_facts(),
                         pki::random_serial(pki_.random()),

@@ -14,10 +14,12 @@ X509Ptr issue_sign_with(TestPki& pki, const HolderFacts& facts) {
   auto key = generate_key(KeyAlgorithm::rsa2048);
   EXPECT_TRUE(key);
   SoftwareSigner signer(PkeyPtr(EVP_PKEY_dup(key->get())));
-  auto csr = make_csr(signer, "csr");
+  auto made = make_csr(signer, "csr");
+  EXPECT_TRUE(made);
+  auto csr = CertificateRequest::parse(to_der(made->get()));
   EXPECT_TRUE(csr);
   IssueRequest r{.kind = CertificateKind::card_sign,
-                 .csr = csr->get(),
+                 .csr = &*csr,
                  .subject_id = "FACTS1",
                  .facts = facts,
                  .serial = random_serial(pki.random()),

@@ -56,9 +56,10 @@ TEST_F(RejectionTest, CardCertificateFromAForeignCa) {
   auto foreign = pki::Authorities::open_or_create(other_dir.path(), {}, clock_, random_);
   auto key = rsa();
   pki::SoftwareSigner s{pki::PkeyPtr(EVP_PKEY_dup(key.get()))};
-  auto csr = pki::make_csr(s, "x");
+  auto csr = pki::CertificateRequest::parse(pki::to_der(pki::make_csr(s, "x")->get()));
+  ASSERT_TRUE(csr);
   pki::HolderFacts f{"見本　花子", "", "1980-01-01", 2, "東京都千代田区霞が関", ""};
-  auto cert = foreign->sign->issue({pki::CertificateKind::card_sign, csr->get(), "X1", f,
+  auto cert = foreign->sign->issue({pki::CertificateKind::card_sign, &*csr, "X1", f,
                                     pki::random_serial(random_), clock_.now(),
                                     clock_.now() + std::chrono::hours(100), std::nullopt});
   ASSERT_TRUE(cert);

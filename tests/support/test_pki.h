@@ -49,11 +49,13 @@ class TestPki {
     auto key = pki::generate_key(alg);
     EXPECT_TRUE(key) << key.error().message;
     pki::SoftwareSigner signer(pki::PkeyPtr(EVP_PKEY_dup(key->get())));
-    auto csr = pki::make_csr(signer, "csr");
+    auto made = pki::make_csr(signer, "csr");
+    EXPECT_TRUE(made) << made.error().message;
+    auto csr = pki::CertificateRequest::parse(pki::to_der(made->get()));
     EXPECT_TRUE(csr) << csr.error().message;
     pki::IssueRequest r{
         .kind = kind,
-        .csr = csr->get(),
+        .csr = &*csr,
         .subject_id = "TEST" + pki::random_serial(random_).substr(0, 12),
         .facts = sample_facts(),
         .serial = pki::random_serial(random_),
