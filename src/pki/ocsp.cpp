@@ -1,6 +1,7 @@
 #include "pki/ocsp.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "core/encoding.h"
@@ -228,9 +229,14 @@ OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
 std::shared_ptr<Bytes> OcspResponder::AnswerBuffers::take() {
   std::lock_guard lock(mutex_);
   // use_count() == 1: only this list holds it, and only under this lock can
-  // anyone get another reference, so nobody reads it any more.
+  // anyone get another reference, so nobody reads it any more. The fence
+  // orders the last reader's reads (before its release of the count) before
+  // the writes this caller is about to make.
   for (auto& b : buffers_)
-    if (b.use_count() == 1) return b;
+    if (b.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      return b;
+    }
   auto fresh = std::make_shared<Bytes>();
   if (buffers_.size() < kKept) buffers_.push_back(fresh);
   return fresh;
