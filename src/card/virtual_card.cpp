@@ -97,7 +97,7 @@ CardIssuer local_card_issuer(const CardIssueRequest& req, const pki::Authorities
       const auto& ca = authorities.of(pki::ca_of(kind));
       auto cert = ca.issue(ir);
       if (!cert) return fail(cert.error());
-      *cert_out = pki::to_der(cert->get());
+      *cert_out = std::move(*cert);
       *ca_out = pki::to_der(ca.certificate());
     }
     return out;

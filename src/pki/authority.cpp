@@ -353,7 +353,7 @@ Result<Authorities> Authorities::open_or_create(const fs::path& data_dir, const 
   return Authorities{std::move(*sign), std::move(*auth)};
 }
 
-Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
+Result<Bytes> CertificateAuthority::issue(const IssueRequest& r) const {
   // Step 1: the request belongs to this hierarchy.
   if (ca_of(r.kind) != kind_)
     return fail(Errc::invalid_argument, std::string(certificate_kind_name(r.kind)) +
@@ -392,7 +392,7 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
   if (!subject) return fail(subject.error());
   auto cert = new_certificate(r.serial, subject->get(), X509_get_subject_name(cert_.get()),
                               r.not_before, r.not_after);
-  if (!cert) return cert;
+  if (!cert) return fail(cert.error());
   X509* c = cert->get();
   SMACERT_TRY_STATUS(copy_public_key(c, *r.csr));
   SMACERT_TRY_STATUS(add_conf_ext(
@@ -403,10 +403,11 @@ Result<X509Ptr> CertificateAuthority::issue(const IssueRequest& r) const {
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_subject_key_identifier, "hash"));
   SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_authority_key_identifier, "keyid:always"));
   SMACERT_TRY_STATUS(add_aia_and_crldp(c, config_, kind_));
-  // Step 7: sign, and hand back the certificate as its DER reads, so that
-  // every accessor (the public key among them) answers as for any parsed one.
+  // Step 7: sign. The DER is the product: this X509 object carries its key
+  // as bytes only (copy_public_key), and parsing it back would cost OpenSSL
+  // 3.0's key decoders for nothing.
   SMACERT_TRY_STATUS(sign_certificate(c, key_.get()));
-  return parse_certificate(to_der(c));
+  return to_der(c);
 }
 
 Result<X509ReqPtr> make_csr(Signer& signer, std::string_view cn) {

@@ -48,7 +48,8 @@ class CertificateAuthority {
   // Step 1 checks the request (kind, proof of possession, key policy, facts,
   // validity); step 2 builds the certificate; step 3 signs it. The caller has
   // already persisted the serial (persist before sign).
-  Result<X509Ptr> issue(const IssueRequest& request) const;
+  // The certificate, DER. Its notBefore and notAfter are the request's, to the second.
+  Result<Bytes> issue(const IssueRequest& request) const;
 
  private:
   CertificateAuthority(CaKind kind, PkiConfig config, X509Ptr cert, PkeyPtr key, X509Ptr ocsp_cert,

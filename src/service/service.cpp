@@ -203,10 +203,10 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
   if (!serial_bytes) return fail(serial_bytes.error());
   auto entry = ocsp_.sign_entry(ca_kind, *serial_bytes, pki::Good{});
   if (!entry) return fail(entry.error());
-  rec.der = pki::to_der(cert->get());
+  rec.der = std::move(*cert);
   rec.status = "active";
-  rec.not_before = to_unix(pki::not_before(cert->get()));
-  rec.not_after = to_unix(pki::not_after(cert->get()));
+  rec.not_before = to_unix(request.not_before);
+  rec.not_after = to_unix(request.not_after);
   rec.issued_at = to_unix(now);
   rec.ocsp_response = (*entry)->response;
   rec.ocsp_next_update = to_unix((*entry)->next_update);

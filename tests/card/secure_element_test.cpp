@@ -42,7 +42,7 @@ class SecureElementTest : public ::testing::Test {
                         now + std::chrono::hours(24 * 365)};
     auto cert = pki_.ca(pki::ca_of(kind)).issue(r);
     EXPECT_TRUE(cert) << cert.error().message;
-    return pki::to_der(cert->get());
+    return *cert;
   }
 
   TestPki pki_;

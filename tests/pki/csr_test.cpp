@@ -181,7 +181,7 @@ TEST(CertificateRequest, TheCertificateCarriesTheRequestersKeyBytes) {
     ASSERT_TRUE(cert) << cert.error().message;
     // Read back from DER, as every relying party does: the same key, the
     // same bytes X509_set_pubkey would have written, a valid signature.
-    auto back = parse_certificate(to_der(cert->get()));
+    auto back = parse_certificate(*cert);
     ASSERT_TRUE(back);
     EXPECT_EQ(spki_of(X509_get0_pubkey(back->get())), spki_of(key->get()));
     EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(back->get()), key->get()), 1);

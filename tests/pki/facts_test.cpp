@@ -26,8 +26,10 @@ X509Ptr issue_sign_with(TestPki& pki, const HolderFacts& facts) {
                  .not_before = pki.clock().now(),
                  .not_after = pki.clock().now() + std::chrono::hours(24 * 365),
                  .not_after_limit = std::nullopt};
-  auto cert = pki.ca(CaKind::sign).issue(r);
-  EXPECT_TRUE(cert) << cert.error().message;
+  auto der = pki.ca(CaKind::sign).issue(r);
+  EXPECT_TRUE(der) << der.error().message;
+  if (!der) return nullptr;
+  auto cert = parse_certificate(*der);
   return cert ? std::move(*cert) : nullptr;
 }
 

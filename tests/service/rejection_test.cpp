@@ -63,10 +63,11 @@ TEST_F(RejectionTest, CardCertificateFromAForeignCa) {
                                     pki::random_serial(random_), clock_.now(),
                                     clock_.now() + std::chrono::hours(100), std::nullopt});
   ASSERT_TRUE(cert);
+  auto parsed = pki::parse_certificate(*cert);
+  ASSERT_TRUE(parsed);
   SoftCard fake{std::move(key), rsa(), {}};
-  fake.issued.certificates.push_back({"card_sign",
-                                      pki::serial_hex(X509_get0_serialNumber(cert->get())),
-                                      pki::to_der(cert->get()), clock_.now()});
+  fake.issued.certificates.push_back(
+      {"card_sign", pki::serial_hex(X509_get0_serialNumber(parsed->get())), *cert, clock_.now()});
   expect_rejected(application(fake, phone_, "new"), Errc::verification,
                   "not from the smacert signature CA");
 }

@@ -63,7 +63,9 @@ class TestPki {
         .not_after = clock_.now() + std::chrono::hours(24 * 365),
         .not_after_limit =
             limit ? limit : std::optional(clock_.now() + std::chrono::hours(24 * 400))};
-    auto cert = ca(pki::ca_of(kind)).issue(r);
+    auto der = ca(pki::ca_of(kind)).issue(r);
+    EXPECT_TRUE(der) << der.error().message;
+    auto cert = pki::parse_certificate(*der);
     EXPECT_TRUE(cert) << cert.error().message;
     return IssuedCert{std::move(*key), std::move(*cert)};
   }
