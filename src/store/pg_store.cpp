@@ -722,6 +722,14 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
 }
 
 Result<std::unique_ptr<Transaction>> PgStore::begin() {
+  return start("BEGIN ISOLATION LEVEL READ COMMITTED");
+}
+
+Result<std::unique_ptr<Transaction>> PgStore::begin_read() {
+  return start("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+Result<std::unique_ptr<Transaction>> PgStore::start(const char* begin_sql) {
   Error last{Errc::unavailable, ""};
   for (auto pause : kBackoff) {
     std::this_thread::sleep_for(pause);
@@ -730,7 +738,7 @@ Result<std::unique_ptr<Transaction>> PgStore::begin() {
       last = conn.error();
       continue;
     }
-    auto began = (*conn)->script("BEGIN ISOLATION LEVEL READ COMMITTED");
+    auto began = (*conn)->script(begin_sql);
     if (began) {
       return std::unique_ptr<Transaction>(std::make_unique<PgTransaction>(pool_, std::move(*conn)));
     }

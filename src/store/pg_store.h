@@ -65,12 +65,15 @@ class PgStore final : public Store {
   PgStore& operator=(const PgStore&) = delete;
 
   Result<std::unique_ptr<Transaction>> begin() override;
+  Result<std::unique_ptr<Transaction>> begin_read() override;
   int schema_version() const override { return schema_version_; }
   Result<std::unique_ptr<ChangeFeed>> change_feed() override;
   std::string_view kind() const override { return "postgresql"; }
 
  private:
   PgStore(std::shared_ptr<PgConnectionPool> pool, int schema_version);
+  // BEGIN with `begin_sql`, reconnecting as the class comment says.
+  Result<std::unique_ptr<Transaction>> start(const char* begin_sql);
 
   std::shared_ptr<PgConnectionPool> pool_;
   int schema_version_;

@@ -194,8 +194,8 @@ namespace {
 class SqliteTransaction final : public Transaction {
  public:
   SqliteTransaction(std::shared_ptr<SqliteConnectionPool> pool,
-                    std::unique_ptr<SqliteConnection> conn)
-      : pool_(std::move(pool)), conn_(std::move(conn)) {}
+                    std::unique_ptr<SqliteConnection> conn, bool writer)
+      : pool_(std::move(pool)), conn_(std::move(conn)), writer_(writer) {}
 
   ~SqliteTransaction() override { finish(); }
 
@@ -799,13 +799,15 @@ class SqliteTransaction final : public Transaction {
     conn_->reset_statements();
     bool reusable = true;
     if (conn_->db().in_transaction()) reusable = conn_->db().exec("ROLLBACK").has_value();
+    if (!writer_ && reusable) reusable = conn_->db().exec("PRAGMA query_only = 0").has_value();
     if (reusable) pool_->release(std::move(conn_));
     conn_.reset();
-    pool_->writer().release();  // taken by SqliteStore::begin()
+    if (writer_) pool_->writer().release();  // taken by SqliteStore::begin()
   }
 
   std::shared_ptr<SqliteConnectionPool> pool_;
-  std::unique_ptr<SqliteConnection> conn_;  // holds the pool's writer() until finish()
+  std::unique_ptr<SqliteConnection> conn_;  // a writer holds the pool's writer() until finish()
+  bool writer_;
 };
 
 }  // namespace
@@ -861,7 +863,21 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
     pool_->writer().release();
     return fail(began.error().context("beginning a transaction"));
   }
-  return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(pool_, std::move(*conn)));
+  return std::unique_ptr<Transaction>(
+      std::make_unique<SqliteTransaction>(pool_, std::move(*conn), true));
+}
+
+Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
+  auto conn = pool_->acquire();
+  if (!conn) return fail(conn.error().context("beginning a read transaction"));
+  // query_only makes a write in it fail instead of taking the write lock.
+  if (auto began = (*conn)->db().exec("PRAGMA query_only = 1; BEGIN DEFERRED"); !began) {
+    (void)(*conn)->db().exec("PRAGMA query_only = 0");
+    pool_->release(std::move(*conn));
+    return fail(began.error().context("beginning a read transaction"));
+  }
+  return std::unique_ptr<Transaction>(
+      std::make_unique<SqliteTransaction>(pool_, std::move(*conn), false));
 }
 
 }  // namespace smacert::store

@@ -9,7 +9,8 @@
 // Writers serialise: begin() takes the database's write lock (BEGIN
 // IMMEDIATE) and waits up to 5 s for it, then fails with Errc::unavailable.
 // Corollary: a thread that holds a Transaction and calls begin() again waits
-// for itself and gets Errc::unavailable after 5 s.
+// for itself and gets Errc::unavailable after 5 s. begin_read() takes no
+// write lock: in WAL mode a reader sees the last commit and never waits.
 //
 // A Transaction may outlive its SqliteStore; the pool stays alive until the
 // last one ends.
@@ -36,6 +37,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Result<std::unique_ptr<Transaction>> begin() override;
+  Result<std::unique_ptr<Transaction>> begin_read() override;
   int schema_version() const override { return schema_version_; }
   std::string_view kind() const override { return "sqlite"; }
 

@@ -140,6 +140,10 @@ class Store {
  public:
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+  // A transaction that only reads: one consistent snapshot, taken without
+  // waiting for (or holding back) the writers. Writing in it fails. For work
+  // that prepares outside a write transaction what the write will check again.
+  virtual Result<std::unique_ptr<Transaction>> begin_read() { return begin(); }
   virtual int schema_version() const = 0;
   // For a store several nodes share (PgStore): a feed of the others'
   // commits. nullptr for a store only this process writes (SqliteStore):

@@ -52,6 +52,31 @@ TEST_P(StoreBehaviourTest, CommittedTransactionSurvivesReopen) {
   EXPECT_TRUE(*tx->find_holder("h-kept"));
 }
 
+TEST_P(StoreBehaviourTest, AReadTransactionSeesOneSnapshotAndHoldsBackNoWriter) {
+  auto reader = store_->begin_read();
+  ASSERT_TRUE(reader) << reader.error().message;
+  EXPECT_TRUE(*(*reader)->find_holder("h-1"));
+  {
+    // A writer neither waits for the reader nor is seen by it.
+    auto writer = begin();
+    ASSERT_TRUE(writer->insert_holder(holder("h-later")));
+    ASSERT_TRUE(writer->commit());
+  }
+  EXPECT_FALSE(*(*reader)->find_holder("h-later"));
+  // Writing in it fails and changes nothing.
+  EXPECT_FALSE((*reader)->insert_holder(holder("h-from-reader")));
+  reader->reset();
+  // Its connection goes back to the pool writable.
+  for (int i = 0; i < 6; ++i) {
+    auto tx = begin();
+    ASSERT_TRUE(tx->insert_holder(holder("h-after-" + std::to_string(i))));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto tx = begin();
+  EXPECT_FALSE(*tx->find_holder("h-from-reader"));
+  EXPECT_TRUE(*tx->find_holder("h-later"));
+}
+
 TEST_P(StoreBehaviourTest, FinishedTransactionRefusesFurtherWork) {
   auto tx = begin();
   ASSERT_TRUE(tx->commit());
