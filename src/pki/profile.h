@@ -60,6 +60,7 @@ struct HolderFacts {
   int sex = 3;                       // JPKI code: 1 male, 2 female, 3 unknown
   std::string address;               // from the prefecture, ≤ 200 characters
   std::string address_substitution;  // as name_substitution
+  bool operator==(const HolderFacts&) const = default;
 };
 
 // ISO/IEC 5218 (1, 2, 9, as the counter records it) to JPKI's code (1, 2, 3).

@@ -23,6 +23,31 @@ bool is_active(const store::CertificateRecord& c) {
   return c.status == "active" || c.status == "suspended";
 }
 
+// The active card certificates of a holder by kind: a phone certificate of
+// the same kind may not outlive its card one.
+std::map<std::string, const store::CertificateRecord*> cards_by_kind(
+    const std::vector<store::CertificateRecord>& certs) {
+  std::map<std::string, const store::CertificateRecord*> cards;
+  for (const auto& c : certs)
+    if ((c.kind == "card_sign" || c.kind == "card_auth") && c.status == "active")
+      cards[c.kind] = &c;
+  return cards;
+}
+
+// The phone certificates an application for `device_id` replaces: every
+// live one on another phone, and on this phone those of the kinds it asks for.
+std::vector<const store::CertificateRecord*> replaced_by(
+    const std::vector<store::CertificateRecord>& certs, const std::string& device_id, bool sign,
+    bool auth) {
+  std::vector<const store::CertificateRecord*> out;
+  for (const auto& c : certs) {
+    if (c.device_id.empty() || c.status == "revoked") continue;
+    bool replaced_here = (c.kind == "phone_sign" && sign) || (c.kind == "phone_auth" && auth);
+    if (c.device_id != device_id || replaced_here) out.push_back(&c);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<store::ChallengeRecord> Service::new_challenge(const std::string& purpose,
@@ -110,6 +135,10 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
     SMACERT_TRY_STATUS(pki::check_end_entity_key(csr->public_key()));
     out->emplace(std::move(*csr));
   }
+  // Step 4b: sign ahead, outside the write transaction, what issuing it now
+  // will most likely need (Presigned in service.h).
+  Presigned ahead;
+  if (config_.window.is_open(now)) ahead = presign_application(r, card_serial, requests);
 
   auto tx = begin();
   if (!tx) return fail(tx.error());
@@ -199,8 +228,10 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
                                {"card_serial", card_serial},
                                {"ready_at", to_rfc3339(from_unix(app.ready_at))}}));
   if (config_.window.is_open(now))
-    SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app, &requests));
+    SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app, &requests, &ahead));
   SMACERT_TRY_STATUS(commit(*tx, fx));
+  stats_.signed_ahead_dropped +=
+      ahead.certificates.size() + ahead.revocations.size() - fx.signed_ahead;
   ++stats_.applications;
   return ApplicationAccepted{app.id, app.status, from_unix(app.ready_at), token, false};
 }
@@ -209,7 +240,8 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
 // transaction, revokes every phone certificate the holder has elsewhere
 // (superseded) and queues one signed wipe event per old phone.
 Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
-                                     store::ApplicationRecord& app, const PhoneRequests* accepted) {
+                                     store::ApplicationRecord& app, const PhoneRequests* accepted,
+                                     const Presigned* ahead) {
   PhoneRequests stored;
   if (accepted == nullptr) {
     // Issued later than accepted: the requests as the payload kept them.
@@ -232,10 +264,7 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   std::string actor = "system";
 
   // The card certificates bound the phone ones: same kind, same end or earlier.
-  std::map<std::string, const store::CertificateRecord*> card_of_kind;
-  for (const auto& c : *certs)
-    if ((c.kind == "card_sign" || c.kind == "card_auth") && c.status == "active")
-      card_of_kind[c.kind] = &c;
+  auto card_of_kind = cards_by_kind(*certs);
 
   // Only a device change may revoke another phone (the holder consented, ⑨).
   // A first application that waited for the window while another phone got
@@ -250,15 +279,15 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
 
   // Revoke first, so that the invariant holds at every point of the transaction.
   std::set<std::string> old_devices;
-  for (const auto& c : *certs) {
-    if (c.device_id.empty() || c.status == "revoked") continue;
-    bool other_phone = c.device_id != app.device_id;
-    bool replaced_here =
-        (c.kind == "phone_sign" && requests.sign) || (c.kind == "phone_auth" && requests.auth);
-    if (!other_phone && !replaced_here) continue;
-    SMACERT_TRY_STATUS(set_status_in(tx, fx, c, "revoked", pki::RevocationReason::superseded, actor,
-                                     "certificate.revoke"));
-    if (other_phone) old_devices.insert(c.device_id);
+  for (const auto* c :
+       replaced_by(*certs, app.device_id, requests.sign.has_value(), requests.auth.has_value())) {
+    std::shared_ptr<const pki::OcspEntry> answer;
+    if (ahead != nullptr)
+      if (auto it = ahead->revocations.find(c->serial); it != ahead->revocations.end())
+        answer = it->second;
+    SMACERT_TRY_STATUS(set_status_in(tx, fx, *c, "revoked", pki::RevocationReason::superseded,
+                                     actor, "certificate.revoke", std::move(answer)));
+    if (c->device_id != app.device_id) old_devices.insert(c->device_id);
   }
   for (const auto& d : old_devices) {
     auto dev = tx.find_device(d);
@@ -289,9 +318,13 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
       facts = *f;
     }
     auto limit = from_unix(card->second->not_after);
+    const Presigned::Certificate* signed_ahead = nullptr;
+    if (ahead != nullptr)
+      if (auto it = ahead->certificates.find(kind); it != ahead->certificates.end())
+        signed_ahead = &it->second;
     auto c = issue_in(tx, fx,
                       {kind, &**csr, app.holder_id, "", app.device_id, app.id, facts, limit, limit},
-                      actor);
+                      actor, signed_ahead);
     if (!c) return fail(c.error());
     issued.push_back({{"serial", c->serial}, {"kind", c->kind}});
   }
@@ -303,6 +336,78 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   SMACERT_TRY_STATUS(event_in(tx, fx, app.device_id, "registration_ready",
                               {{"application", app.id}, {"certificates", issued}}));
   return {};
+}
+
+// Read-only, outside the write transaction: a snapshot of the holder, then
+// every signature issuing the application would make against it. Anything
+// that goes wrong here only means less is signed ahead.
+Service::Presigned Service::presign_application(const ApplicationRequest& r,
+                                                const std::string& card_serial,
+                                                const PhoneRequests& requests) {
+  Presigned ahead;
+  auto tx = store_.begin_read();
+  if (!tx) return ahead;
+  if (!r.idempotency_key.empty()) {
+    auto prior = (*tx)->find_application_by_idempotency_key(r.idempotency_key);
+    if (!prior || *prior) return ahead;  // a repeat gets the first answer: nothing to sign
+  }
+  auto card = (*tx)->find_certificate(card_serial);
+  if (!card || !*card || (*card)->kind != "card_sign" || (*card)->status != "active") return ahead;
+  const std::string holder_id = (*card)->holder_id;
+  auto certs = (*tx)->certificates_of_holder(holder_id);
+  if (!certs) return ahead;
+  auto replaced =
+      replaced_by(*certs, r.device.id, requests.sign.has_value(), requests.auth.has_value());
+  if (r.kind != "device_change")
+    for (const auto* c : replaced)
+      if (c->device_id != r.device.id && is_active(*c)) return ahead;  // it will be refused
+  std::optional<pki::HolderFacts> facts;
+  if (requests.sign) {
+    auto f = facts_of(**tx, holder_id);
+    if (!f) return ahead;
+    facts = *f;
+  }
+  tx->reset();
+
+  const auto now = clock_.now();
+  auto cards = cards_by_kind(*certs);
+  for (auto [csr, kind, card_kind] :
+       {std::tuple{&requests.sign, pki::CertificateKind::phone_sign, "card_sign"},
+        std::tuple{&requests.auth, pki::CertificateKind::phone_auth, "card_auth"}}) {
+    auto card_of_kind = cards.find(card_kind);
+    if (!*csr || card_of_kind == cards.end()) continue;
+    Presigned::Certificate c;
+    c.serial = pki::random_serial(random_);
+    c.subject_id = new_id("P");
+    if (kind == pki::CertificateKind::phone_sign) c.facts = facts;
+    c.not_before = now;
+    c.not_after = from_unix(card_of_kind->second->not_after);
+    const pki::CaKind ca = pki::ca_of(kind);
+    auto der = authorities_.of(ca).issue({.kind = kind,
+                                          .csr = &**csr,
+                                          .subject_id = c.subject_id,
+                                          .facts = c.facts,
+                                          .serial = c.serial,
+                                          .not_before = c.not_before,
+                                          .not_after = c.not_after,
+                                          .not_after_limit = c.not_after});
+    auto serial = pki::serial_bytes(c.serial);
+    if (!der || !serial) continue;
+    auto good = ocsp_.sign_entry(ca, *serial, pki::Good{});
+    if (!good) continue;
+    c.der = std::move(*der);
+    c.ocsp = std::move(*good);
+    ahead.certificates.emplace(kind, std::move(c));
+  }
+  const pki::Revoked revoked{from_unix(to_unix(now)), pki::RevocationReason::superseded};
+  for (const auto* c : replaced) {
+    auto ca = pki::parse_ca_kind(c->ca);
+    auto serial = pki::serial_bytes(c->serial);
+    if (!ca || !serial) continue;
+    if (auto answer = ocsp_.sign_entry(*ca, *serial, revoked))
+      ahead.revocations.emplace(c->serial, std::move(*answer));
+  }
+  return ahead;
 }
 
 Result<std::size_t> Service::issue_due_applications() {

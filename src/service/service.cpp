@@ -57,6 +57,7 @@ Status Service::commit(std::unique_ptr<Transaction>& tx, Effects& fx) {
   stats_.revoked += fx.revoked;
   stats_.suspended += fx.suspended;
   stats_.resumed += fx.resumed;
+  stats_.signed_ahead_used += fx.signed_ahead;
   // A node that shares its store with others takes every change, its own
   // included, from the store in commit order, so that a change another node
   // committed just after this one is never overwritten in memory by this
@@ -165,16 +166,21 @@ Status Service::event_in(Transaction& tx, Effects& fx, const std::string& device
 }
 
 Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const IssueSpec& spec,
-                                            const std::string& actor) {
+                                            const std::string& actor,
+                                            const Presigned::Certificate* ahead) {
   pki::CaKind ca_kind = pki::ca_of(spec.kind);
   const auto& ca = authorities_.of(ca_kind);
   auto now = clock_.now();
-  // Step 1: reserve a fresh serial in the store before anything is signed, so
-  // a serial can never be issued twice (the table's key refuses a repeat).
+  // A certificate signed ahead is taken only if it was made for what is
+  // asked now; one that is not taken never leaves the process.
+  if (ahead != nullptr && (ahead->facts != spec.facts || ahead->not_after != spec.not_after))
+    ahead = nullptr;
+  // Step 1: reserve the serial in the store before the certificate is used,
+  // so a serial can never be issued twice (the table's key refuses a repeat).
   CertificateRecord rec;
   for (int attempt = 0;; ++attempt) {
     rec = CertificateRecord{};
-    rec.serial = pki::random_serial(random_);
+    rec.serial = ahead != nullptr ? ahead->serial : pki::random_serial(random_);
     rec.ca = std::string(pki::ca_kind_name(ca_kind));
     rec.kind = std::string(pki::certificate_kind_name(spec.kind));
     rec.holder_id = spec.holder_id;
@@ -186,30 +192,41 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
     if (reserved) break;
     if (reserved.error().code != Errc::conflict || attempt == 3)
       return fail(reserved.error().context("reserving a serial"));
+    ahead = nullptr;  // its serial is taken: sign afresh
   }
-  // Step 2: the CA checks the request and signs.
-  pki::IssueRequest request{.kind = spec.kind,
-                            .csr = spec.csr,
-                            .subject_id = new_id(pki::is_phone(spec.kind) ? "P" : "C"),
-                            .facts = spec.facts,
-                            .serial = rec.serial,
-                            .not_before = now,
-                            .not_after = spec.not_after,
-                            .not_after_limit = spec.not_after_limit};
-  auto cert = ca.issue(request);
-  if (!cert) return fail(cert.error());
-  // Step 3: its OCSP answer, signed now, stored with it.
   auto serial_bytes = pki::serial_bytes(rec.serial);
   if (!serial_bytes) return fail(serial_bytes.error());
-  auto entry = ocsp_.sign_entry(ca_kind, *serial_bytes, pki::Good{});
-  if (!entry) return fail(entry.error());
-  rec.der = std::move(*cert);
+  std::shared_ptr<const pki::OcspEntry> entry;
+  if (ahead != nullptr) {
+    ++fx.signed_ahead;
+    rec.der = ahead->der;
+    rec.not_before = to_unix(ahead->not_before);
+    rec.not_after = to_unix(ahead->not_after);
+    entry = ahead->ocsp;
+  } else {
+    // Step 2: the CA checks the request and signs.
+    pki::IssueRequest request{.kind = spec.kind,
+                              .csr = spec.csr,
+                              .subject_id = new_id(pki::is_phone(spec.kind) ? "P" : "C"),
+                              .facts = spec.facts,
+                              .serial = rec.serial,
+                              .not_before = now,
+                              .not_after = spec.not_after,
+                              .not_after_limit = spec.not_after_limit};
+    auto cert = ca.issue(request);
+    if (!cert) return fail(cert.error());
+    // Step 3: its OCSP answer, signed now, stored with it.
+    auto signed_entry = ocsp_.sign_entry(ca_kind, *serial_bytes, pki::Good{});
+    if (!signed_entry) return fail(signed_entry.error());
+    entry = std::move(*signed_entry);
+    rec.der = std::move(*cert);
+    rec.not_before = to_unix(request.not_before);
+    rec.not_after = to_unix(request.not_after);
+  }
   rec.status = "active";
-  rec.not_before = to_unix(request.not_before);
-  rec.not_after = to_unix(request.not_after);
   rec.issued_at = to_unix(now);
-  rec.ocsp_response = (*entry)->response;
-  rec.ocsp_next_update = to_unix((*entry)->next_update);
+  rec.ocsp_response = entry->response;
+  rec.ocsp_next_update = to_unix(entry->next_update);
   SMACERT_TRY_STATUS(tx.store_issued(rec));
   SMACERT_TRY_STATUS(audit_in(tx, actor, "certificate.issue", rec.serial,
                               {{"kind", rec.kind},
@@ -218,14 +235,15 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
                                {"device", rec.device_id},
                                {"application", rec.application_id},
                                {"not_after", to_rfc3339(from_unix(rec.not_after))}}));
-  fx.ocsp.emplace_back(ca_kind, *serial_bytes, *entry);
+  fx.ocsp.emplace_back(ca_kind, *serial_bytes, entry);
   ++fx.issued;
   return IssuedCertificate{rec.kind, rec.serial, rec.der, from_unix(rec.not_after)};
 }
 
 Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRecord& cert,
                               const std::string& status, pki::RevocationReason reason,
-                              const std::string& actor, const std::string& action) {
+                              const std::string& actor, const std::string& action,
+                              std::shared_ptr<const pki::OcspEntry> ahead) {
   auto ca_kind = pki::parse_ca_kind(cert.ca);
   if (!ca_kind) return fail(Errc::internal, "certificate " + cert.serial + " names an unknown CA");
   auto serial_bytes = pki::serial_bytes(cert.serial);
@@ -243,6 +261,11 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
                   "certificate " + cert.serial + " changed while this request ran; try again");
   }
   auto now = from_unix(to_unix(clock_.now()));
+  const auto* ahead_revoked = ahead ? std::get_if<pki::Revoked>(&ahead->status) : nullptr;
+  if (status != "revoked" || ahead_revoked == nullptr || ahead_revoked->reason != reason)
+    ahead = nullptr;
+  else
+    now = ahead_revoked->at;  // signed a moment ago, and the store says the same time
   pki::CertStatus st = pki::Good{};
   int reason_code = -1;
   long long at = 0;
@@ -253,14 +276,19 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
   }
   // The new status and its new OCSP answer in the same transaction, so the
   // responder and the store never disagree.
-  auto entry = ocsp_.sign_entry(*ca_kind, *serial_bytes, st);
-  if (!entry) return fail(entry.error());
+  std::shared_ptr<const pki::OcspEntry> entry = std::move(ahead);
+  if (entry) ++fx.signed_ahead;
+  if (!entry) {
+    auto signed_entry = ocsp_.sign_entry(*ca_kind, *serial_bytes, st);
+    if (!signed_entry) return fail(signed_entry.error());
+    entry = std::move(*signed_entry);
+  }
   SMACERT_TRY_STATUS(tx.set_certificate_status(cert.serial, status, reason_code, at,
-                                               (*entry)->response, to_unix((*entry)->next_update)));
+                                               entry->response, to_unix(entry->next_update)));
   nlohmann::json details{{"kind", cert.kind}, {"holder", cert.holder_id}, {"from", cert.status}};
   if (reason_code >= 0) details["reason"] = std::string(pki::reason_name(reason));
   SMACERT_TRY_STATUS(audit_in(tx, actor, action, cert.serial, details));
-  fx.ocsp.emplace_back(*ca_kind, *serial_bytes, *entry);
+  fx.ocsp.emplace_back(*ca_kind, *serial_bytes, entry);
   if (reason_code >= 0)
     fx.crl.push_back({*ca_kind, cert.serial, pki::CrlEntry{cert.serial, now, reason}});
   else

@@ -39,6 +39,10 @@ struct ServiceConfig {
 struct ServiceStats {
   std::atomic<std::uint64_t> issued{0}, revoked{0}, suspended{0}, resumed{0}, applications{0},
       rejected{0};
+  // Certificates and OCSP answers signed before an application's write
+  // transaction (Presigned): taken by it, or dropped because the holder had
+  // changed meanwhile.
+  std::atomic<std::uint64_t> signed_ahead_used{0}, signed_ahead_dropped{0};
 };
 
 class Service {
@@ -118,7 +122,7 @@ class Service {
       std::optional<pki::CrlEntry> entry;
     };
     std::vector<CrlChange> crl;
-    std::uint64_t issued = 0, revoked = 0, suspended = 0, resumed = 0;
+    std::uint64_t issued = 0, revoked = 0, suspended = 0, resumed = 0, signed_ahead = 0;
   };
   struct IssueSpec {
     pki::CertificateKind kind;
@@ -129,11 +133,35 @@ class Service {
     std::optional<TimePoint> not_after_limit;
   };
 
+  // What issuing an application will sign (two certificates, their OCSP
+  // answers, the answers revoking the phone it replaces), made before the
+  // write transaction from a read-only snapshot (presign_application), so
+  // the store's single writer does not wait on RSA and every core signs.
+  // Inside the transaction a piece is taken only if it still fits what is
+  // decided there: a certificate for the same facts and validity whose
+  // serial is still free, an answer for the same revocation; anything else
+  // is signed there, as without it.
+  struct Presigned {
+    struct Certificate {
+      std::string serial, subject_id;
+      Bytes der;
+      TimePoint not_before, not_after;
+      std::optional<pki::HolderFacts> facts;
+      std::shared_ptr<const pki::OcspEntry> ocsp;  // good
+    };
+    std::map<pki::CertificateKind, Certificate> certificates;
+    std::map<std::string, std::shared_ptr<const pki::OcspEntry>> revocations;  // by serial
+  };
+
   Result<IssuedCertificate> issue_in(store::Transaction& tx, Effects& fx, const IssueSpec& spec,
-                                     const std::string& actor);
+                                     const std::string& actor,
+                                     const Presigned::Certificate* ahead = nullptr);
+  // `ahead`: an OCSP answer signed before the transaction; used when it
+  // states exactly this change (revoked, same reason), its time included.
   Status set_status_in(store::Transaction& tx, Effects& fx, const store::CertificateRecord& cert,
                        const std::string& status, pki::RevocationReason reason,
-                       const std::string& actor, const std::string& action);
+                       const std::string& actor, const std::string& action,
+                       std::shared_ptr<const pki::OcspEntry> ahead = nullptr);
   Status audit_in(store::Transaction& tx, const std::string& actor, const std::string& action,
                   const std::string& subject, const nlohmann::json& details);
   Status event_in(store::Transaction& tx, Effects& fx, const std::string& device_id,
@@ -144,7 +172,10 @@ class Service {
     std::optional<pki::CertificateRequest> sign, auth;
   };
   Status issue_application_in(store::Transaction& tx, Effects& fx, store::ApplicationRecord& app,
-                              const PhoneRequests* accepted = nullptr);
+                              const PhoneRequests* accepted = nullptr,
+                              const Presigned* ahead = nullptr);
+  Presigned presign_application(const ApplicationRequest& r, const std::string& card_serial,
+                                const PhoneRequests& requests);
   Result<store::DeviceRecord> device_for(store::Transaction& tx, const std::string& device_id,
                                          const std::string& token);
   Result<pki::HolderFacts> facts_of(store::Transaction& tx, const std::string& holder_id);

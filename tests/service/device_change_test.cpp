@@ -83,8 +83,15 @@ TEST_F(ServiceFixture, DeviceChangeRevokesTheOldPhoneInTheSameTransactionAndWipe
   apply_and_register(card, old_phone, "new");
   auto old_certs = certs_of(old_phone.device_id);
 
+  // The first application's two certificates were signed before its write
+  // transaction and taken by it.
+  EXPECT_EQ(service_->stats().signed_ahead_used.load(), 2u);
   auto new_phone_ = new_phone("new-phone-1");
   apply_and_register(card, new_phone_, "device_change");
+  // The device change: two certificates and the two OCSP answers revoking
+  // the old phone, all signed ahead, none dropped.
+  EXPECT_EQ(service_->stats().signed_ahead_used.load(), 6u);
+  EXPECT_EQ(service_->stats().signed_ahead_dropped.load(), 0u);
 
   for (auto& c : certs_of(old_phone.device_id)) {
     EXPECT_EQ(c.status, "revoked");
@@ -170,6 +177,13 @@ TEST_F(ServiceFixture, ConcurrentDeviceChangesNeverLeaveTwoPhonesActive) {
   }
   EXPECT_EQ(told, 6);  // all but the last phone to be issued
   EXPECT_TRUE(store::verify_audit_chain(*store_));
+  // Each change signed four things ahead against the snapshot it read (two
+  // certificates, two answers revoking the phone it saw); a change that
+  // committed after another of its wave found another phone to revoke and
+  // signed those answers in its transaction, dropping the ones made ahead.
+  const auto& s = service_->stats();
+  EXPECT_EQ(s.signed_ahead_used.load() + s.signed_ahead_dropped.load(), 2u + 6 * 4);
+  EXPECT_GE(s.signed_ahead_used.load(), 2u + 6 * 2);
 }
 
 TEST_F(ServiceFixture, OutsideTheWindowAnApplicationWaitsForTheMorning) {

@@ -48,6 +48,13 @@ void add_public_routes(Router& router, const ServiceRoutes& d) {
     counter("smacert_certificates_suspended_total", "Certificates suspended.", s.suspended.load());
     counter("smacert_certificates_resumed_total", "Certificates resumed.", s.resumed.load());
     counter("smacert_applications_accepted_total", "Applications accepted.", s.applications.load());
+    counter("smacert_signatures_ahead_used_total",
+            "Certificates and OCSP answers signed before an application's write transaction "
+            "and taken by it.",
+            s.signed_ahead_used.load());
+    counter("smacert_signatures_ahead_dropped_total",
+            "Certificates and OCSP answers signed ahead and dropped: the holder changed meanwhile.",
+            s.signed_ahead_dropped.load());
     auto waiting = d.service.waiting_applications();
     text +=
         "# HELP smacert_applications_waiting Applications waiting for the issuance window.\n"
