@@ -98,9 +98,12 @@ Result<std::optional<T>> first(sqlite::Statement& s, Read read) {
 // transactions, so each SQL text is compiled once per connection.
 class SqliteConnection {
  public:
-  explicit SqliteConnection(sqlite::Database db) : db_(std::move(db)) {}
+  SqliteConnection(sqlite::Database db, bool reader) : db_(std::move(db)), reader_(reader) {}
 
   sqlite::Database& db() { return db_; }
+  // A reader's connection is query_only for its whole life: toggling the
+  // pragma would expire every statement prepared on it.
+  bool reader() const { return reader_; }
 
   // The prepared statement for `sql`, reset and ready to bind. The pointer
   // stays valid for the connection's life (the map's nodes do not move).
@@ -123,6 +126,7 @@ class SqliteConnection {
 
  private:
   sqlite::Database db_;  // declared first: destroyed after the statements
+  bool reader_;
   std::unordered_map<std::string, sqlite::Statement, SqlHash, std::equal_to<>> statements_;
 };
 
@@ -130,12 +134,15 @@ class SqliteConnectionPool {
  public:
   explicit SqliteConnectionPool(std::filesystem::path file) : file_(std::move(file)) {
     idle_.reserve(kMaxIdle);  // so that release() never allocates
+    idle_readers_.reserve(kMaxIdle);
   }
 
-  static Result<std::unique_ptr<SqliteConnection>> connect(const std::filesystem::path& file) {
+  static Result<std::unique_ptr<SqliteConnection>> connect(const std::filesystem::path& file,
+                                                           bool reader = false) {
     auto db = sqlite::Database::open(file, kOpenFlags);
     if (!db) return fail(db.error());
     SMACERT_TRY_STATUS(db->exec(kConnectionPragmas));
+    if (reader) SMACERT_TRY_STATUS(db->exec("PRAGMA query_only = 1"));
     // A build without foreign-key support ignores the pragma silently.
     auto fk = single_text(*db, "PRAGMA foreign_keys");
     if (!fk) return fail(fk.error());
@@ -143,7 +150,7 @@ class SqliteConnectionPool {
       return fail(Errc::internal, "opening database " + file.string() +
                                       ": this SQLite does not enforce foreign keys");
     }
-    return std::make_unique<SqliteConnection>(std::move(*db));
+    return std::make_unique<SqliteConnection>(std::move(*db), reader);
   }
 
   // Writers of this process queue here before BEGIN IMMEDIATE: a waiting
@@ -154,17 +161,18 @@ class SqliteConnectionPool {
   // the one that began it.
   std::binary_semaphore& writer() { return writer_; }
 
-  Result<std::unique_ptr<SqliteConnection>> acquire() {
+  Result<std::unique_ptr<SqliteConnection>> acquire(bool reader = false) {
     {
       std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
-        idle_.pop_back();
+      auto& idle = reader ? idle_readers_ : idle_;
+      if (!idle.empty()) {
+        auto conn = std::move(idle.back());
+        idle.pop_back();
         return conn;
       }
     }
     // Opened outside the lock: opening touches the file and may wait.
-    return connect(file_);
+    return connect(file_, reader);
   }
 
   // Takes back a connection that is not inside a transaction. Beyond
@@ -172,8 +180,9 @@ class SqliteConnectionPool {
   void release(std::unique_ptr<SqliteConnection> conn) noexcept {
     {
       std::lock_guard lock(mutex_);
-      if (idle_.size() < kMaxIdle) {
-        idle_.push_back(std::move(conn));
+      auto& idle = conn->reader() ? idle_readers_ : idle_;
+      if (idle.size() < kMaxIdle) {
+        idle.push_back(std::move(conn));
         return;
       }
     }
@@ -185,7 +194,7 @@ class SqliteConnectionPool {
   static constexpr std::size_t kMaxIdle = 4;
   std::filesystem::path file_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<SqliteConnection>> idle_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_, idle_readers_;
   std::binary_semaphore writer_{1};
 };
 
@@ -799,7 +808,6 @@ class SqliteTransaction final : public Transaction {
     conn_->reset_statements();
     bool reusable = true;
     if (conn_->db().in_transaction()) reusable = conn_->db().exec("ROLLBACK").has_value();
-    if (!writer_ && reusable) reusable = conn_->db().exec("PRAGMA query_only = 0").has_value();
     if (reusable) pool_->release(std::move(conn_));
     conn_.reset();
     if (writer_) pool_->writer().release();  // taken by SqliteStore::begin()
@@ -868,11 +876,11 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
-  auto conn = pool_->acquire();
+  // A reader's connection (query_only: a write in it fails instead of
+  // taking the write lock).
+  auto conn = pool_->acquire(true);
   if (!conn) return fail(conn.error().context("beginning a read transaction"));
-  // query_only makes a write in it fail instead of taking the write lock.
-  if (auto began = (*conn)->db().exec("PRAGMA query_only = 1; BEGIN DEFERRED"); !began) {
-    (void)(*conn)->db().exec("PRAGMA query_only = 0");
+  if (auto began = (*conn)->db().exec("BEGIN DEFERRED"); !began) {
     pool_->release(std::move(*conn));
     return fail(began.error().context("beginning a read transaction"));
   }
