@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/encoding.h"
+#include "pki/der_reader.h"
 
 namespace smacert::pki {
 namespace {
@@ -29,42 +30,8 @@ Bytes asn1_bytes(const ASN1_STRING* s) {
   return Bytes(ASN1_STRING_get0_data(s), ASN1_STRING_get0_data(s) + ASN1_STRING_length(s));
 }
 
-// One DER TLV: its tag, and its content as a view. Strict: definite,
-// minimal lengths only; no multi-byte tags.
-struct Tlv {
-  std::uint8_t tag;
-  ByteView content;
-};
-
-std::optional<Tlv> read_tlv(ByteView& in) {
-  if (in.size() < 2) return std::nullopt;
-  std::uint8_t tag = in[0];
-  if ((tag & 0x1f) == 0x1f) return std::nullopt;
-  std::size_t len = in[1], at = 2;
-  if (len & 0x80) {
-    std::size_t k = len & 0x7f;
-    if (k == 0 || k > 2 || in.size() < 2 + k || in[2] == 0) return std::nullopt;
-    len = 0;
-    for (std::size_t i = 0; i < k; ++i) len = (len << 8) | in[2 + i];
-    if (len < 0x80) return std::nullopt;  // should have been the short form
-    at += k;
-  }
-  if (in.size() - at < len) return std::nullopt;
-  Tlv t{tag, in.subspan(at, len)};
-  in = in.subspan(at + len);
-  return t;
-}
-
-// The only TLV of `in`, with tag `tag`.
-std::optional<ByteView> only(ByteView in, std::uint8_t tag) {
-  auto t = read_tlv(in);
-  if (!t || t->tag != tag || !in.empty()) return std::nullopt;
-  return t->content;
-}
-
-bool equals(ByteView a, std::initializer_list<std::uint8_t> b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
+using der::equals;
+using der::only;
 
 Result<Asn1IntegerPtr> serial_integer(ByteView serial) {
   BignumPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
@@ -134,15 +101,15 @@ std::optional<OcspQueryView> parse_simple_ocsp_request(ByteView der) {
   auto cert_id = req_cert ? only(*req_cert, 0x30) : std::nullopt;
   if (!cert_id) return std::nullopt;
   ByteView in = *cert_id;
-  auto alg = read_tlv(in);
-  auto name = read_tlv(in);
-  auto key = read_tlv(in);
-  auto serial = read_tlv(in);
+  auto alg = der::read(in);
+  auto name = der::read(in);
+  auto key = der::read(in);
+  auto serial = der::read(in);
   if (!serial || !in.empty() || alg->tag != 0x30 || name->tag != 0x04 || key->tag != 0x04 ||
       serial->tag != 0x02)
     return std::nullopt;
   ByteView a = alg->content;
-  auto oid = read_tlv(a);
+  auto oid = der::read(a);
   if (!oid || oid->tag != 0x06 || !(a.empty() || equals(a, {0x05, 0x00}))) return std::nullopt;
   OcspQueryView q;
   if (equals(oid->content, {0x2b, 0x0e, 0x03, 0x02, 0x1a}))

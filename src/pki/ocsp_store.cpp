@@ -3,41 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pki/der_reader.h"
+
 namespace smacert::pki {
 namespace {
 
-// One DER TLV read strictly (single-octet tag, definite minimal length of at
-// most two octets): its tag, its content and the whole of it.
-struct Tlv {
-  std::uint8_t tag;
-  ByteView content;
-  ByteView whole;
-};
-
-std::optional<Tlv> read_tlv(ByteView& in) {
-  if (in.size() < 2) return std::nullopt;
-  std::uint8_t tag = in[0];
-  if ((tag & 0x1f) == 0x1f) return std::nullopt;
-  std::size_t len = in[1], at = 2;
-  if (len & 0x80) {
-    std::size_t k = len & 0x7f;
-    if (k == 0 || k > 2 || in.size() < 2 + k || in[2] == 0) return std::nullopt;
-    len = 0;
-    for (std::size_t i = 0; i < k; ++i) len = (len << 8) | in[2 + i];
-    if (len < 0x80) return std::nullopt;
-    at += k;
-  }
-  if (in.size() - at < len) return std::nullopt;
-  Tlv t{tag, in.subspan(at, len), in.subspan(0, at + len)};
-  in = in.subspan(at + len);
-  return t;
-}
-
-std::optional<ByteView> only(ByteView in, std::uint8_t tag) {
-  auto t = read_tlv(in);
-  if (!t || t->tag != tag || !in.empty()) return std::nullopt;
-  return t->content;
-}
+using der::only;
 
 bool same(ByteView a, ByteView b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
@@ -95,28 +66,28 @@ std::optional<OcspResponseParts> split_ocsp_response(ByteView der) {
   auto response = only(der, 0x30);
   if (!response) return std::nullopt;
   ByteView in = *response;
-  auto status = read_tlv(in);
-  auto bytes = read_tlv(in);
+  auto status = der::read(in);
+  auto bytes = der::read(in);
   if (!bytes || !in.empty() || !same(status->whole, kSuccessful) || bytes->tag != 0xa0)
     return std::nullopt;
   auto seq = only(bytes->content, 0x30);
   if (!seq) return std::nullopt;
   in = *seq;
-  auto type = read_tlv(in);
-  auto octets = read_tlv(in);
+  auto type = der::read(in);
+  auto octets = der::read(in);
   if (!octets || !in.empty() || !same(type->whole, kBasicOid) || octets->tag != 0x04)
     return std::nullopt;
   auto basic = only(octets->content, 0x30);
   if (!basic) return std::nullopt;
   in = *basic;
-  auto tbs = read_tlv(in);
-  auto algorithm = read_tlv(in);
-  auto signature = read_tlv(in);
+  auto tbs = der::read(in);
+  auto algorithm = der::read(in);
+  auto signature = der::read(in);
   if (!signature || tbs->tag != 0x30 || algorithm->tag != 0x30 || signature->tag != 0x03)
     return std::nullopt;
   OcspResponseParts parts{tbs->whole, algorithm->whole, signature->whole, {}};
   if (!in.empty()) {
-    auto certs = read_tlv(in);
+    auto certs = der::read(in);
     if (!certs || !in.empty() || certs->tag != 0xa0) return std::nullopt;
     parts.extra = certs->whole;
   }
