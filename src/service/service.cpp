@@ -52,7 +52,22 @@ constexpr int kFollowPage = 1000;
 }  // namespace
 
 Status Service::commit(std::unique_ptr<Transaction>& tx, Effects& fx) {
-  SMACERT_TRY_STATUS(tx->commit());
+  // Effects reach memory in commit order. Transactions that commit together
+  // (SQLite's group commit) return together, and the answers of the one
+  // committed later must not be overwritten by the earlier one's. The
+  // ticket is taken while this transaction still holds the store's writer.
+  const std::uint64_t ticket = effects_ticket_.fetch_add(1);
+  auto committed = tx->commit();
+  std::unique_lock lock(effects_mutex_);
+  effects_turn_.wait(lock, [&] { return effects_applied_ == ticket; });
+  struct Next {
+    Service& s;
+    ~Next() {
+      ++s.effects_applied_;
+      s.effects_turn_.notify_all();
+    }
+  } next{*this};
+  SMACERT_TRY_STATUS(committed);
   stats_.issued += fx.issued;
   stats_.revoked += fx.revoked;
   stats_.suspended += fx.suspended;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -201,6 +202,11 @@ class Service {
   std::int64_t seen_certificate_change_ = 0, seen_event_ = 0;  // under follow_mutex_
 
   std::mutex crl_mutex_;
+  // Service::commit applies effects in the order of the tickets it took.
+  std::atomic<std::uint64_t> effects_ticket_{0};
+  std::mutex effects_mutex_;
+  std::condition_variable effects_turn_;
+  std::uint64_t effects_applied_ = 0;  // under effects_mutex_
   // Each CA's revoked entries, encoded once (pki::CrlBuilder): loaded from
   // the store on first use and every half validity, kept current after each
   // commit, so a new CRL re-encodes only what changed and never re-reads a

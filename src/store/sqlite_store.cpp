@@ -1,8 +1,9 @@
 #include "store/sqlite_store.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -153,14 +154,6 @@ class SqliteConnectionPool {
     return std::make_unique<SqliteConnection>(std::move(*db), reader);
   }
 
-  // Writers of this process queue here before BEGIN IMMEDIATE: a waiting
-  // thread is woken the moment the writer before it finishes, where
-  // SQLite's busy handler would poll with sleeps of 1-100 ms (the tail of a
-  // burst of device changes). Other processes still meet busy_timeout.
-  // A semaphore, not a mutex: a transaction may end on another thread than
-  // the one that began it.
-  std::binary_semaphore& writer() { return writer_; }
-
   Result<std::unique_ptr<SqliteConnection>> acquire(bool reader = false) {
     {
       std::lock_guard lock(mutex_);
@@ -195,21 +188,192 @@ class SqliteConnectionPool {
   std::filesystem::path file_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_, idle_readers_;
-  std::binary_semaphore writer_{1};
+};
+
+// The writers of this process, and their group commit. Writers queue here
+// before BEGIN IMMEDIATE: a waiting thread is woken the moment the writer
+// before it is done, where SQLite's busy handler would poll with sleeps of
+// 1-100 ms. Other processes still meet busy_timeout.
+//
+// Group commit: each writer's transaction is a SAVEPOINT ("member") inside
+// one SQLite transaction on one connection. A member that commits while
+// others wait releases its savepoint and hands the connection to the next;
+// the last member of the group (no one waiting, or kMaxGroup reached)
+// COMMITs, one fsync for all, and every member's commit() returns that
+// COMMIT's result: none returns before its work is on disk
+// (synchronous=FULL), and if the COMMIT fails, all of them fail. A member
+// that rolls back undoes its savepoint only. Readers never see a member's
+// work before the group commits.
+class SqliteWriter {
+ public:
+  explicit SqliteWriter(std::shared_ptr<SqliteConnectionPool> pool) : pool_(std::move(pool)) {}
+
+  // Waits up to 5 s (as long as busy_timeout) for the connection, then
+  // returns it inside the group's transaction, past this member's SAVEPOINT.
+  Result<SqliteConnection*> enter() {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    const bool free = turn_.wait_for(lock, std::chrono::seconds(5), [&] { return !busy_; });
+    --waiting_;
+    if (!free)
+      return fail(Errc::unavailable,
+                  "beginning a transaction: the store stayed busy with another writer for 5 s");
+    busy_ = true;
+    lock.unlock();
+    auto fail_entry = [&](Error e) -> Result<SqliteConnection*> {
+      std::unique_lock again(mutex_);
+      leave(again);
+      return fail(std::move(e));
+    };
+    if (!group_) {
+      if (!conn_) {
+        auto conn = pool_->acquire();
+        if (!conn) return fail_entry(conn.error().context("beginning a transaction"));
+        conn_ = std::move(*conn);
+      }
+      // IMMEDIATE takes the write lock now. A deferred transaction that reads
+      // and then writes must upgrade its lock later, and in WAL mode that
+      // upgrade fails at once with SQLITE_BUSY_SNAPSHOT if another writer
+      // committed in between; busy_timeout cannot help
+      // (https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions).
+      // Taking the lock first makes writers queue under busy_timeout instead,
+      // and makes each read-then-write here (the audit chain's last hash,
+      // consume_challenge, counters) atomic.
+      if (auto began = conn_->db().exec("BEGIN IMMEDIATE"); !began) {
+        conn_.reset();  // in an unknown state: a fresh one next time
+        return fail_entry(began.error().context("beginning a transaction"));
+      }
+      group_ = std::make_shared<Group>();
+    }
+    if (auto saved = conn_->db().exec("SAVEPOINT member"); !saved) {
+      lose_group(saved.error());
+      return fail_entry(saved.error().context("beginning a transaction"));
+    }
+    return conn_.get();
+  }
+
+  // This member's work joins the group; returns once the group is on disk.
+  Status commit() {
+    conn_->reset_statements();
+    if (!conn_->db().in_transaction()) {
+      Error e{Errc::internal,
+              "committing: SQLite rolled the transaction back after an earlier error"};
+      lose_group(e);
+      std::unique_lock lock(mutex_);
+      leave(lock);
+      return fail(e);
+    }
+    if (auto released = conn_->db().exec("RELEASE member"); !released) {
+      lose_group(released.error());
+      std::unique_lock lock(mutex_);
+      leave(lock);
+      return fail(released.error().context("committing"));
+    }
+    auto group = group_;
+    ++group->members;
+    std::unique_lock lock(mutex_);
+    leave(lock);
+    turn_.wait(lock, [&] { return group->done; });
+    return group->result;
+  }
+
+  // This member's work is undone; the group (earlier members) goes on.
+  void roll_back() noexcept {
+    conn_->reset_statements();
+    if (conn_->db().in_transaction()) {
+      auto undone = conn_->db().exec("ROLLBACK TO member; RELEASE member");
+      if (!undone) lose_group(undone.error());
+    } else {
+      lose_group(Error{Errc::internal, "SQLite rolled the transaction back after an error"});
+    }
+    std::unique_lock lock(mutex_);
+    leave(lock);
+  }
+
+ private:
+  struct Group {
+    int members = 0;  // committed savepoints waiting for the COMMIT
+    bool done = false;
+    Status result;
+  };
+  static constexpr int kMaxGroup = 16;
+
+  // The member holding the connection is done with it: hand it to a waiting
+  // writer while the group may grow, else end the group. Called with busy_ set.
+  void leave(std::unique_lock<std::mutex>& lock) {
+    if (group_ && (waiting_ == 0 || group_->members >= kMaxGroup)) {
+      auto group = std::move(group_);
+      lock.unlock();
+      Status result;
+      if (conn_ && conn_->db().in_transaction()) {
+        if (group->members > 0) {
+          result = conn_->db().exec("COMMIT");
+          if (!result) result = fail(result.error().context("committing"));
+          stats_.commits.fetch_add(1, std::memory_order_relaxed);
+          stats_.transactions.fetch_add(static_cast<std::uint64_t>(group->members),
+                                        std::memory_order_relaxed);
+        }
+        if (conn_->db().in_transaction() && !conn_->db().exec("ROLLBACK")) conn_.reset();
+      } else if (group->members > 0) {
+        result = fail(Errc::internal, "committing: SQLite rolled the transaction back");
+      }
+      lock.lock();
+      group->result = std::move(result);
+      group->done = true;
+    }
+    busy_ = false;
+    turn_.notify_all();
+  }
+
+  // The SQLite transaction is lost (an error ended it or left it unusable):
+  // the members already in it fail with `e`, and a new group starts next.
+  void lose_group(const Error& e) noexcept {
+    if (!group_) return;
+    if (conn_ && conn_->db().in_transaction() && !conn_->db().exec("ROLLBACK")) conn_.reset();
+    std::lock_guard lock(mutex_);
+    group_->result = fail(e.context("committing"));
+    group_->done = true;
+    group_.reset();
+    turn_.notify_all();
+  }
+
+  std::shared_ptr<SqliteConnectionPool> pool_;
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  int waiting_ = 0;
+  bool busy_ = false;
+  std::unique_ptr<SqliteConnection> conn_;  // used by the member that is busy_
+  std::shared_ptr<Group> group_;            // the open SQLite transaction, if any
+  struct {
+    std::atomic<std::uint64_t> transactions{0}, commits{0};
+  } stats_;
+
+ public:
+  SqliteStore::WriteStats stats() const {
+    return {stats_.transactions.load(), stats_.commits.load()};
+  }
 };
 
 namespace {
 
 class SqliteTransaction final : public Transaction {
  public:
+  // A writer's: a member of the writer's group, on its connection.
+  SqliteTransaction(std::shared_ptr<SqliteWriter> writer, SqliteConnection* conn)
+      : writer_(std::move(writer)), conn_(conn) {}
+  // A reader's: a connection of its own, given back to the pool at the end.
   SqliteTransaction(std::shared_ptr<SqliteConnectionPool> pool,
-                    std::unique_ptr<SqliteConnection> conn, bool writer)
-      : pool_(std::move(pool)), conn_(std::move(conn)), writer_(writer) {}
+                    std::unique_ptr<SqliteConnection> conn)
+      : pool_(std::move(pool)), owned_(std::move(conn)), conn_(owned_.get()) {}
 
   ~SqliteTransaction() override { finish(); }
 
   Status commit() override {
     if (!conn_) return fail(Errc::internal, "committing: the transaction has already ended");
+    if (writer_) {
+      conn_ = nullptr;
+      return writer_->commit();
+    }
     sqlite::Database& db = conn_->db();
     if (!db.in_transaction()) {
       finish();
@@ -805,23 +969,30 @@ class SqliteTransaction final : public Transaction {
   // whose rollback failed is in an unknown state and is closed instead.
   void finish() noexcept {
     if (!conn_) return;
-    conn_->reset_statements();
+    conn_ = nullptr;
+    if (writer_) {
+      writer_->roll_back();
+      return;
+    }
+    owned_->reset_statements();
     bool reusable = true;
-    if (conn_->db().in_transaction()) reusable = conn_->db().exec("ROLLBACK").has_value();
-    if (reusable) pool_->release(std::move(conn_));
-    conn_.reset();
-    if (writer_) pool_->writer().release();  // taken by SqliteStore::begin()
+    if (owned_->db().in_transaction()) reusable = owned_->db().exec("ROLLBACK").has_value();
+    if (reusable) pool_->release(std::move(owned_));
+    owned_.reset();
   }
 
-  std::shared_ptr<SqliteConnectionPool> pool_;
-  std::unique_ptr<SqliteConnection> conn_;  // a writer holds the pool's writer() until finish()
-  bool writer_;
+  std::shared_ptr<SqliteWriter> writer_;        // a writer's
+  std::shared_ptr<SqliteConnectionPool> pool_;  // a reader's
+  std::unique_ptr<SqliteConnection> owned_;     // a reader's
+  SqliteConnection* conn_;                      // null once ended
 };
 
 }  // namespace
 
 SqliteStore::SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version)
-    : pool_(std::move(pool)), schema_version_(schema_version) {}
+    : pool_(std::move(pool)),
+      writer_(std::make_shared<SqliteWriter>(pool_)),
+      schema_version_(schema_version) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -847,32 +1018,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool), *version));
 }
 
+SqliteStore::WriteStats SqliteStore::write_stats() const {
+  return writer_->stats();
+}
+
 Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
-  // As long as busy_timeout: a writer of this process that held the store
-  // longer gets the same answer SQLite would give.
-  if (!pool_->writer().try_acquire_for(std::chrono::seconds(5)))
-    return fail(Errc::unavailable,
-                "beginning a transaction: the store stayed busy with another writer for 5 s");
-  auto conn = pool_->acquire();
-  if (!conn) {
-    pool_->writer().release();
-    return fail(conn.error().context("beginning a transaction"));
-  }
-  // IMMEDIATE takes the write lock now. A deferred transaction that reads and
-  // then writes must upgrade its lock later, and in WAL mode that upgrade
-  // fails at once with SQLITE_BUSY_SNAPSHOT if another writer committed in
-  // between; busy_timeout cannot help
-  // (https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions).
-  // Taking the lock first makes writers queue under busy_timeout instead,
-  // and makes each read-then-write here (the audit chain's last hash,
-  // consume_challenge, counters) atomic.
-  if (auto began = (*conn)->db().exec("BEGIN IMMEDIATE"); !began) {
-    pool_->release(std::move(*conn));
-    pool_->writer().release();
-    return fail(began.error().context("beginning a transaction"));
-  }
-  return std::unique_ptr<Transaction>(
-      std::make_unique<SqliteTransaction>(pool_, std::move(*conn), true));
+  auto conn = writer_->enter();
+  if (!conn) return fail(conn.error());
+  return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(writer_, *conn));
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
@@ -884,8 +1037,7 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
     pool_->release(std::move(*conn));
     return fail(began.error().context("beginning a read transaction"));
   }
-  return std::unique_ptr<Transaction>(
-      std::make_unique<SqliteTransaction>(pool_, std::move(*conn), false));
+  return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(pool_, std::move(*conn)));
 }
 
 }  // namespace smacert::store

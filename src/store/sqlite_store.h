@@ -8,6 +8,9 @@
 //
 // Writers serialise: begin() takes the database's write lock (BEGIN
 // IMMEDIATE) and waits up to 5 s for it, then fails with Errc::unavailable.
+// Group commit: writers that queue behind each other share one SQLite
+// transaction, each in a savepoint, and one COMMIT (one fsync); commit()
+// returns when that COMMIT is on disk, with its result (SqliteWriter).
 // Corollary: a thread that holds a Transaction and calls begin() again waits
 // for itself and gets Errc::unavailable after 5 s. begin_read() takes no
 // write lock: in WAL mode a reader sees the last commit and never waits.
@@ -24,6 +27,7 @@
 namespace smacert::store {
 
 class SqliteConnectionPool;
+class SqliteWriter;
 
 class SqliteStore final : public Store {
  public:
@@ -38,6 +42,11 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> begin() override;
   Result<std::unique_ptr<Transaction>> begin_read() override;
+  // Transactions committed, and the SQLite COMMITs (fsyncs) that carried them.
+  struct WriteStats {
+    std::uint64_t transactions = 0, commits = 0;
+  };
+  WriteStats write_stats() const;
   int schema_version() const override { return schema_version_; }
   std::string_view kind() const override { return "sqlite"; }
 
@@ -45,6 +54,7 @@ class SqliteStore final : public Store {
   SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version);
 
   std::shared_ptr<SqliteConnectionPool> pool_;
+  std::shared_ptr<SqliteWriter> writer_;
   int schema_version_;
 };
 
