@@ -290,6 +290,11 @@ class SqliteWriter {
     leave(lock);
   }
 
+  // Transactions committed, and the COMMITs that carried them.
+  SqliteStore::WriteStats stats() const {
+    return {stats_.transactions.load(), stats_.commits.load()};
+  }
+
  private:
   struct Group {
     int members = 0;  // committed savepoints waiting for the COMMIT
@@ -347,11 +352,6 @@ class SqliteWriter {
   struct {
     std::atomic<std::uint64_t> transactions{0}, commits{0};
   } stats_;
-
- public:
-  SqliteStore::WriteStats stats() const {
-    return {stats_.transactions.load(), stats_.commits.load()};
-  }
 };
 
 namespace {
