@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
     h.change = application(api, h, h.new_phone, "device_change");
   }
   double setup_s = std::chrono::duration<double>(Steady::now() - setup_start).count();
+  std::cerr << "set-up done, timing " << n << " device changes\n";  // profilers wait for this
 
   std::atomic<int> next{0}, failed{0}, visible{0};
   std::vector<double> latency_ms(static_cast<std::size_t>(n)),

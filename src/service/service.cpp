@@ -263,18 +263,12 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
   if (!ca_kind) return fail(Errc::internal, "certificate " + cert.serial + " names an unknown CA");
   auto serial_bytes = pki::serial_bytes(cert.serial);
   if (!serial_bytes) return fail(serial_bytes.error());
-  // The holder's lock, then the certificate as committed now: on a shared
-  // store another node may have changed it since `cert` was read, and a
-  // status must never be written over one the caller did not see (a
-  // suspension over a revocation would bring a superseded phone back).
-  if (!cert.holder_id.empty()) {
-    SMACERT_TRY_STATUS(tx.lock_holder(cert.holder_id));
-    auto current = tx.find_certificate(cert.serial);
-    if (!current) return fail(current.error());
-    if (!*current || (*current)->status != cert.status)
-      return fail(Errc::conflict,
-                  "certificate " + cert.serial + " changed while this request ran; try again");
-  }
+  // The holder's lock first (one decision about a holder at a time, store.h).
+  // On a shared store another node may have changed the certificate since
+  // `cert` was read, and a status must never be written over one the caller
+  // did not see (a suspension over a revocation would bring a superseded
+  // phone back): the store writes it only over cert.status (Errc::conflict).
+  if (!cert.holder_id.empty()) SMACERT_TRY_STATUS(tx.lock_holder(cert.holder_id));
   auto now = from_unix(to_unix(clock_.now()));
   const auto* ahead_revoked = ahead ? std::get_if<pki::Revoked>(&ahead->status) : nullptr;
   if (status != "revoked" || ahead_revoked == nullptr || ahead_revoked->reason != reason)
@@ -298,7 +292,7 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
     if (!signed_entry) return fail(signed_entry.error());
     entry = std::move(*signed_entry);
   }
-  SMACERT_TRY_STATUS(tx.set_certificate_status(cert.serial, status, reason_code, at,
+  SMACERT_TRY_STATUS(tx.set_certificate_status(cert.serial, cert.status, status, reason_code, at,
                                                entry->response, to_unix(entry->next_update)));
   nlohmann::json details{{"kind", cert.kind}, {"holder", cert.holder_id}, {"from", cert.status}};
   if (reason_code >= 0) details["reason"] = std::string(pki::reason_name(reason));

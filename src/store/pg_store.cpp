@@ -256,15 +256,16 @@ class PgTransaction final : public Transaction {
     return explain_not_issued(find_certificate(c.serial), doing);
   }
 
-  Status set_certificate_status(const std::string& serial, const std::string& status, int reason,
-                                long long at, const Bytes& ocsp_response,
-                                long long ocsp_next_update) override {
+  Status set_certificate_status(const std::string& serial, const std::string& from,
+                                const std::string& status, int reason, long long at,
+                                const Bytes& ocsp_response, long long ocsp_next_update) override {
     const std::string doing = "setting the status of certificate " + serial;
     auto change = certificate_change();
     if (!change) return fail(change.error().context(doing));
-    return changed_one(
+    auto done = write(
         "UPDATE certificates SET status = $2, revocation_reason = $3, revoked_at = $4,"
-        " ocsp_response = $5, ocsp_next_update = $6, change_seq = $7 WHERE serial = $1",
+        " ocsp_response = $5, ocsp_next_update = $6, change_seq = $7"
+        " WHERE serial = $1 AND status = $8",
         Params()
             .text(serial)
             .text(status)
@@ -272,8 +273,11 @@ class PgTransaction final : public Transaction {
             .int64(at)
             .bytes(ocsp_response)
             .int64(ocsp_next_update)
-            .int64(*change),
-        doing, "no such certificate");
+            .int64(*change)
+            .text(from));
+    if (!done) return fail(done.error().error.context(doing));
+    if (done->affected() == 1) return {};
+    return status_moved(find_certificate(serial), from, doing);
   }
 
   Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
@@ -483,9 +487,13 @@ class PgTransaction final : public Transaction {
   Result<AuditEntry> append_audit(const AuditEntry& e) override {
     const std::string doing = "appending audit entry " + e.action;
     if (auto locked = ordered(); !locked) return fail(locked.error().context(doing));
-    auto last = query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", Params(), doing);
-    if (!last) return fail(last.error());
-    auto chained = chain_audit(e, first<AuditTail>(*last, read_audit_tail), doing);
+    if (!audit_tail_) {
+      auto last =
+          query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", Params(), doing);
+      if (!last) return fail(last.error());
+      audit_tail_ = first<AuditTail>(*last, read_audit_tail);
+    }
+    auto chained = chain_audit(e, *audit_tail_, doing);
     if (!chained) return fail(chained.error());
     const AuditEntry& out = *chained;
     auto done = write(
@@ -501,6 +509,7 @@ class PgTransaction final : public Transaction {
             .text(out.prev_hash)
             .text(out.hash));
     if (!done) return fail(done.error().error.context(doing));
+    audit_tail_ = std::optional<AuditTail>(AuditTail{out.seq, out.hash});
     return out;
   }
 
@@ -663,6 +672,10 @@ class PgTransaction final : public Transaction {
 
   std::shared_ptr<PgConnectionPool> pool_;
   std::unique_ptr<pg::Connection> conn_;
+  // The audit log's last entry once this transaction has read or written it:
+  // ordered() holds the lock that keeps other writers from appending
+  // (nullopt inside: the log is empty).
+  std::optional<std::optional<AuditTail>> audit_tail_;
   bool ordered_ = false;
   bool notified_ = false;
 };

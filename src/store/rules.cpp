@@ -52,4 +52,12 @@ Status explain_not_issued(const Result<std::optional<CertificateRecord>>& existi
   return fail(Errc::conflict, doing + ": the certificate has already been stored");
 }
 
+Status status_moved(const Result<std::optional<CertificateRecord>>& existing,
+                    const std::string& from, const std::string& doing) {
+  if (!existing) return fail(existing.error().context(doing));
+  if (!*existing) return fail(Errc::not_found, doing + ": no such certificate");
+  return fail(Errc::conflict, doing + ": it is " + (*existing)->status + " now, not " + from +
+                                  " (it changed while this request ran; try again)");
+}
+
 }  // namespace smacert::store

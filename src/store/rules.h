@@ -55,4 +55,9 @@ Status check_issued(const CertificateRecord& c, const std::string& doing);
 Status explain_not_issued(const Result<std::optional<CertificateRecord>>& existing,
                           const std::string& doing);
 
+// set_certificate_status() changed no row: Errc::not_found when there is no
+// such certificate, Errc::conflict when its status is no longer `from`.
+Status status_moved(const Result<std::optional<CertificateRecord>>& existing,
+                    const std::string& from, const std::string& doing);
+
 }  // namespace smacert::store

@@ -59,10 +59,12 @@ class Transaction {
   // fills it in. Serial uniqueness is a constraint of the table.
   virtual Status reserve_serial(const CertificateRecord& c) = 0;  // Errc::conflict if taken
   virtual Status store_issued(const CertificateRecord& c) = 0;
-  // The status change and its new pre-signed OCSP response, together.
-  virtual Status set_certificate_status(const std::string& serial, const std::string& status,
-                                        int reason, long long at, const Bytes& ocsp_response,
-                                        long long ocsp_next_update) = 0;
+  // The status change and its new pre-signed OCSP response, together, made
+  // only over the status the caller saw (`from`): Errc::conflict if the
+  // certificate has another status now, Errc::not_found if there is none.
+  virtual Status set_certificate_status(const std::string& serial, const std::string& from,
+                                        const std::string& status, int reason, long long at,
+                                        const Bytes& ocsp_response, long long ocsp_next_update) = 0;
   // Refresh of a pre-signed response whose status did not change.
   virtual Status set_ocsp_response(const std::string& serial, const Bytes& ocsp_response,
                                    long long ocsp_next_update) = 0;

@@ -137,13 +137,13 @@ TEST_P(PgStoreTest, ChangeFeedHearsCommitsOfAnotherNodeButNotRollbacks) {
   ASSERT_TRUE(other);
   {
     auto tx = (*other)->begin();
-    ASSERT_TRUE((*tx)->set_certificate_status("01", "revoked", 1, 5, Bytes{1}, 6));
+    ASSERT_TRUE((*tx)->set_certificate_status("01", "pending", "revoked", 1, 5, Bytes{1}, 6));
     // rolled back: nothing to hear
   }
   EXPECT_FALSE(*(**feed).wait(std::chrono::milliseconds(200)));
   {
     auto tx = (*other)->begin();
-    ASSERT_TRUE((*tx)->set_certificate_status("01", "revoked", 1, 5, Bytes{1}, 6));
+    ASSERT_TRUE((*tx)->set_certificate_status("01", "pending", "revoked", 1, 5, Bytes{1}, 6));
     ASSERT_TRUE((*tx)->commit());
   }
   auto heard = (**feed).wait(std::chrono::seconds(5));

@@ -265,7 +265,7 @@ TEST_P(StoreBehaviourTest, StoreIssuedWithoutReservationIsNotFound) {
 TEST_P(StoreBehaviourTest, SetCertificateStatusWritesStatusAndResponseTogether) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
-  ASSERT_TRUE(tx->set_certificate_status("0a1b", "revoked", 1, 1234, Bytes{9, 9}, 1300));
+  ASSERT_TRUE(tx->set_certificate_status("0a1b", "pending", "revoked", 1, 1234, Bytes{9, 9}, 1300));
   auto found = *tx->find_certificate("0a1b");
   EXPECT_EQ(found->status, "revoked");
   EXPECT_EQ(found->revocation_reason, 1);
@@ -279,11 +279,29 @@ TEST_P(StoreBehaviourTest, SetCertificateStatusWritesStatusAndResponseTogether) 
   EXPECT_EQ(found->ocsp_response, Bytes{7});
   EXPECT_EQ(found->ocsp_next_update, 1400);
 
-  EXPECT_EQ(tx->set_certificate_status("0none", "revoked", 1, 1, {}, 1).error().code,
+  EXPECT_EQ(tx->set_certificate_status("0none", "active", "revoked", 1, 1, {}, 1).error().code,
             Errc::not_found);
   EXPECT_EQ(tx->set_ocsp_response("0none", Bytes{7}, 1).error().code, Errc::not_found);
-  EXPECT_EQ(tx->set_certificate_status("0a1b", "burnt", 1, 1, {}, 1).error().code,
+  EXPECT_EQ(tx->set_certificate_status("0a1b", "revoked", "burnt", 1, 1, {}, 1).error().code,
             Errc::invalid_argument);
+}
+
+TEST_P(StoreBehaviourTest, SetCertificateStatusOnlyOverTheStatusTheCallerSaw) {
+  auto tx = begin();
+  ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
+  ASSERT_TRUE(tx->set_certificate_status("0a1b", "pending", "revoked", 1, 1234, Bytes{9}, 1300));
+  // Someone who saw it before the revocation must not suspend it over it.
+  auto late = tx->set_certificate_status("0a1b", "pending", "suspended", 6, 1300, Bytes{8}, 1400);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, Errc::conflict);
+  EXPECT_EQ(late.error().message,
+            "setting the status of certificate 0a1b: it is revoked now, not pending (it changed "
+            "while this request ran; try again)");
+  auto found = *tx->find_certificate("0a1b");
+  EXPECT_EQ(found->status, "revoked");
+  EXPECT_EQ(found->revocation_reason, 1);
+  EXPECT_EQ(found->ocsp_response, Bytes{9});
+  EXPECT_EQ(found->ocsp_next_update, 1300);
 }
 
 TEST_P(StoreBehaviourTest, CertificateListsByHolderDeviceAndCa) {
@@ -304,9 +322,9 @@ TEST_P(StoreBehaviourTest, CertificateListsByHolderDeviceAndCa) {
     issued->status = "active";
     ASSERT_TRUE(tx->store_issued(*issued));
   }
-  ASSERT_TRUE(tx->set_certificate_status("01", "revoked", 4, 50, Bytes{1}, 60));
-  ASSERT_TRUE(tx->set_certificate_status("03", "suspended", 6, 51, Bytes{2}, 61));
-  ASSERT_TRUE(tx->set_certificate_status("02", "revoked", 1, 52, Bytes{3}, 62));
+  ASSERT_TRUE(tx->set_certificate_status("01", "active", "revoked", 4, 50, Bytes{1}, 60));
+  ASSERT_TRUE(tx->set_certificate_status("03", "active", "suspended", 6, 51, Bytes{2}, 61));
+  ASSERT_TRUE(tx->set_certificate_status("02", "active", "revoked", 1, 52, Bytes{3}, 62));
 
   auto of_holder = *tx->certificates_of_holder("h-1");
   ASSERT_EQ(of_holder.size(), 2u);
@@ -385,7 +403,7 @@ TEST_P(StoreBehaviourTest, CertificateChangesComeInCommitOrderWithoutDer) {
     EXPECT_EQ(changes[0].ocsp_response, Bytes{0xaa});
     after_issue = changes[0].change_seq;
     EXPECT_GT(after_issue, 0);
-    ASSERT_TRUE(tx->set_certificate_status("01", "revoked", 1, 50, Bytes{0xbb}, 60));
+    ASSERT_TRUE(tx->set_certificate_status("01", "pending", "revoked", 1, 50, Bytes{0xbb}, 60));
     ASSERT_TRUE(tx->set_ocsp_response("02", Bytes{0xcc}, 70));
     ASSERT_TRUE(tx->commit());
   }
