@@ -2,7 +2,6 @@
 // (機種変更). Steps are numbered as the checks happen; the seed's step
 // numbers say where the phone collected each piece.
 #include "core/encoding.h"
-#include "pki/verify.h"
 #include "protocol/canonical.h"
 #include "service/service.h"
 
@@ -104,23 +103,19 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
                 "a device change needs the consent to revoke the old phone's certificates "
                 "(consents.revoke_old)");
 
-  // Step 2: the card signature certificate chains to our signature CA.
-  auto card_cert = pki::parse_certificate(r.card_certificate);
+  // Step 2: the card signature certificate as presented: its serial and key
+  // (whether it is ours, the store decides in step 7).
+  auto card_cert = pki::PresentedCertificate::parse(r.card_certificate);
   if (!card_cert) return fail(card_cert.error().context("card certificate"));
-  X509* sign_root = authorities_.sign->certificate();
-  auto chain = pki::verify_chain(card_cert->get(), std::span<X509* const>(&sign_root, 1), now);
-  if (!chain)
-    return fail(Errc::verification, "the card certificate is not from the smacert signature CA: " +
-                                        chain.error().message);
-  std::string card_serial = pki::serial_hex(X509_get0_serialNumber(card_cert->get()));
+  const std::string& card_serial = card_cert->serial();
 
   // Step 3: the card's signature over the canonical application (⑧).
   protocol::ApplicationFields fields{
       r.kind,      r.challenge, r.device.id, r.device.platform, r.device.model,
       card_serial, r.sign_csr,  r.auth_csr,  r.consent_terms,   r.consent_revoke_old};
   Bytes signed_bytes = protocol::application_bytes(fields);
-  if (auto ok = pki::verify_sha256_signature(X509_get0_pubkey(card_cert->get()), signed_bytes,
-                                             r.card_signature);
+  if (auto ok =
+          pki::verify_sha256_signature(card_cert->public_key(), signed_bytes, r.card_signature);
       !ok)
     return fail(Errc::verification, "the card's signature over the application does not verify");
   std::string request_hash = hex_encode(pki::sha256(signed_bytes));
@@ -161,15 +156,16 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
   auto challenge = (*tx)->consume_challenge(r.challenge, "application", to_unix(now));
   if (!challenge) return fail(challenge.error().context("challenge"));
 
-  // Step 7: the card certificate is ours, a card signature certificate, and good.
-  auto card_rec = (*tx)->find_certificate(card_serial);
+  // Step 7: the card certificate is one we issued, a card signature
+  // certificate, and good.
+  auto card_rec = registered(**tx, *card_cert, "the card certificate", now);
   if (!card_rec) return fail(card_rec.error());
-  if (!*card_rec || (*card_rec)->kind != "card_sign")
+  if (card_rec->kind != "card_sign")
     return fail(Errc::verification,
                 "the card certificate is not a registered card signature certificate");
-  if ((*card_rec)->status != "active")
-    return fail(Errc::forbidden, "the card signature certificate is " + (*card_rec)->status);
-  const std::string holder_id = (*card_rec)->holder_id;
+  if (card_rec->status != "active")
+    return fail(Errc::forbidden, "the card signature certificate is " + card_rec->status);
+  const std::string holder_id = card_rec->holder_id;
   // One decision about this holder's phones at a time, on every node: two
   // device changes that race queue here, and the second sees the first's
   // certificates (store.h, lock_holder).
@@ -352,7 +348,9 @@ Service::Presigned Service::presign_application(const ApplicationRequest& r,
     if (!prior || *prior) return ahead;  // a repeat gets the first answer: nothing to sign
   }
   auto card = (*tx)->find_certificate(card_serial);
-  if (!card || !*card || (*card)->kind != "card_sign" || (*card)->status != "active") return ahead;
+  if (!card || !*card || (*card)->der != r.card_certificate || (*card)->kind != "card_sign" ||
+      (*card)->status != "active")
+    return ahead;
   const std::string holder_id = (*card)->holder_id;
   auto certs = (*tx)->certificates_of_holder(holder_id);
   if (!certs) return ahead;

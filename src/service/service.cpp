@@ -329,6 +329,20 @@ Result<pki::HolderFacts> Service::facts_of(Transaction& tx, const std::string& h
   return f;
 }
 
+Result<store::CertificateRecord> Service::registered(store::Transaction& tx,
+                                                     const pki::PresentedCertificate& presented,
+                                                     std::string_view what, TimePoint now) {
+  auto rec = tx.find_certificate(presented.serial());
+  if (!rec) return fail(rec.error());
+  if (!*rec || (*rec)->der != presented.der())
+    return fail(Errc::verification, std::string(what) + " is not one the smacert CAs issued");
+  if (now < from_unix((*rec)->not_before) || now > from_unix((*rec)->not_after))
+    return fail(Errc::verification, std::string(what) + " is valid only from " +
+                                        to_rfc3339(from_unix((*rec)->not_before)) + " to " +
+                                        to_rfc3339(from_unix((*rec)->not_after)));
+  return std::move(**rec);
+}
+
 Result<std::size_t> Service::load_ocsp() {
   auto tx = begin();
   if (!tx) return fail(tx.error());

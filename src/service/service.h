@@ -18,6 +18,7 @@
 #include "pki/authority.h"
 #include "pki/crl.h"
 #include "pki/ocsp.h"
+#include "pki/presented.h"
 #include "service/event_signer.h"
 #include "service/requests.h"
 #include "service/window.h"
@@ -180,6 +181,12 @@ class Service {
   Result<store::DeviceRecord> device_for(store::Transaction& tx, const std::string& device_id,
                                          const std::string& token);
   Result<pki::HolderFacts> facts_of(store::Transaction& tx, const std::string& holder_id);
+  // The store's record of a certificate someone presented (pki/presented.h):
+  // there under its serial, byte for byte the same, and valid at `now`.
+  // Otherwise Errc::verification, said of `what` ("the card certificate").
+  Result<store::CertificateRecord> registered(store::Transaction& tx,
+                                              const pki::PresentedCertificate& presented,
+                                              std::string_view what, TimePoint now);
   Status commit(std::unique_ptr<store::Transaction>& tx, Effects& fx);
   void remember(Effects& fx);  // OCSP answers, CRL caches, push streams
   Result<std::unique_ptr<store::Transaction>> begin();

@@ -5,7 +5,6 @@
 #include <openssl/hmac.h>
 
 #include "core/encoding.h"
-#include "pki/verify.h"
 #include "protocol/canonical.h"
 #include "service/service.h"
 
@@ -68,30 +67,25 @@ std::optional<Session> open_token(const Bytes& key, const std::string& token) {
 
 Result<Session> Service::login(const LoginRequest& r) {
   auto now = clock_.now();
-  auto cert = pki::parse_certificate(r.certificate);
+  auto cert = pki::PresentedCertificate::parse(r.certificate);
   if (!cert) return fail(cert.error().context("certificate"));
-  X509* auth_root = authorities_.auth->certificate();
-  if (auto chain = pki::verify_chain(cert->get(), std::span<X509* const>(&auth_root, 1), now);
-      !chain)
-    return fail(Errc::verification, chain.error().message);
-  if (!pki::verify_sha256_signature(X509_get0_pubkey(cert->get()),
-                                    protocol::login_bytes("smacert", r.nonce), r.signature))
+  if (!pki::verify_sha256_signature(cert->public_key(), protocol::login_bytes("smacert", r.nonce),
+                                    r.signature))
     return fail(Errc::verification, "the login signature does not match the certificate");
   auto tx = begin();
   if (!tx) return fail(tx.error());
   auto challenge = (*tx)->consume_challenge(r.nonce, "session", to_unix(now));
   if (!challenge) return fail(challenge.error().context("login nonce"));
-  std::string serial = pki::serial_hex(X509_get0_serialNumber(cert->get()));
-  auto rec = (*tx)->find_certificate(serial);
+  const std::string& serial = cert->serial();
+  auto rec = registered(**tx, *cert, "the certificate", now);
   if (!rec) return fail(rec.error());
-  if (!*rec || (*rec)->kind != "phone_auth")
+  if (rec->kind != "phone_auth")
     return fail(Errc::verification,
                 "the certificate is not a registered phone authentication certificate");
-  if ((*rec)->status == "suspended")
+  if (rec->status == "suspended")
     return fail(Errc::forbidden, "the certificate is suspended (一時停止中)");
-  if ((*rec)->status != "active")
-    return fail(Errc::forbidden, "the certificate is " + (*rec)->status);
-  auto app = (*tx)->find_application((*rec)->application_id);
+  if (rec->status != "active") return fail(Errc::forbidden, "the certificate is " + rec->status);
+  auto app = (*tx)->find_application(rec->application_id);
   if (!app) return fail(app.error());
   if (!*app || (*app)->status != "registered")
     return fail(Errc::forbidden,
@@ -100,11 +94,8 @@ Result<Session> Service::login(const LoginRequest& r) {
   if (now < available)
     return fail(Errc::forbidden, "the certificate becomes usable at " + to_rfc3339(available));
   SMACERT_TRY_STATUS((*tx)->commit());  // the nonce is spent
-  Session s{{},
-            (*rec)->holder_id,
-            (*rec)->device_id,
-            serial,
-            from_unix(to_unix(now + config_.session_ttl))};
+  Session s{
+      {}, rec->holder_id, rec->device_id, serial, from_unix(to_unix(now + config_.session_ttl))};
   s.token = seal(session_key_, s);
   return s;
 }
@@ -186,13 +177,9 @@ Result<store::CertificateRecord> Service::revoke_by_holder(const Session& s,
 Result<store::CertificateRecord> Service::revoke_with_card(const std::string& serial,
                                                            const CardRevocation& proof) {
   auto now = clock_.now();
-  auto card = pki::parse_certificate(proof.card_certificate);
+  auto card = pki::PresentedCertificate::parse(proof.card_certificate);
   if (!card) return fail(card.error().context("card certificate"));
-  X509* sign_root = authorities_.sign->certificate();
-  if (auto chain = pki::verify_chain(card->get(), std::span<X509* const>(&sign_root, 1), now);
-      !chain)
-    return fail(Errc::verification, chain.error().message);
-  if (!pki::verify_sha256_signature(X509_get0_pubkey(card->get()),
+  if (!pki::verify_sha256_signature(card->public_key(),
                                     protocol::card_revocation_bytes(serial, proof.nonce),
                                     proof.signature))
     return fail(Errc::verification, "the card's signature does not verify");
@@ -201,14 +188,14 @@ Result<store::CertificateRecord> Service::revoke_with_card(const std::string& se
   Effects fx;
   auto challenge = (*tx)->consume_challenge(proof.nonce, "card_revocation", to_unix(now));
   if (!challenge) return fail(challenge.error().context("nonce"));
-  auto card_rec = (*tx)->find_certificate(pki::serial_hex(X509_get0_serialNumber(card->get())));
+  auto card_rec = registered(**tx, *card, "the card certificate", now);
   if (!card_rec) return fail(card_rec.error());
-  if (!*card_rec || (*card_rec)->kind != "card_sign" || (*card_rec)->status != "active")
+  if (card_rec->kind != "card_sign" || card_rec->status != "active")
     return fail(Errc::forbidden, "the card signature certificate is not active");
   auto rec = (*tx)->find_certificate(serial);
   if (!rec) return fail(rec.error());
   if (!*rec) return fail(Errc::not_found, "no certificate " + serial);
-  SMACERT_TRY_STATUS(check_holder_may_revoke(**rec, (*card_rec)->holder_id));
+  SMACERT_TRY_STATUS(check_holder_may_revoke(**rec, card_rec->holder_id));
   SMACERT_TRY_STATUS(set_status_in(**tx, fx, **rec, "revoked",
                                    pki::RevocationReason::cessation_of_operation, "holder:card",
                                    "certificate.revoke"));

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -1023,8 +1024,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   // log (https://www.sqlite.org/wal.html). The mode is stored in the file, so
   // later connections inherit it; it is refused where shared memory cannot
   // be used (some network file systems), which is worth failing loudly on.
+  //
+  // Switching an empty file to WAL needs its exclusive lock. Two processes
+  // doing it at once can each hold the shared lock the other must wait for,
+  // and SQLite then answers SQLITE_BUSY at once instead of calling the busy
+  // handler (https://www.sqlite.org/c3ref/busy_handler.html): so retry, for
+  // as long as busy_timeout would have waited.
   auto mode = single_text(db, "PRAGMA journal_mode = WAL");
-  if (!mode) return fail(mode.error().context(doing));
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       !mode && mode.error().code == Errc::unavailable && std::chrono::steady_clock::now() < until;
+       mode = single_text(db, "PRAGMA journal_mode = WAL"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!mode) return fail(mode.error().context(doing + ": switching to WAL"));
   if (*mode != "wal") {
     return fail(Errc::io, doing + ": the file system does not allow WAL mode (journal mode is " +
                               *mode + ")");

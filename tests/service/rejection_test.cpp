@@ -69,7 +69,33 @@ TEST_F(RejectionTest, CardCertificateFromAForeignCa) {
   fake.issued.certificates.push_back(
       {"card_sign", pki::serial_hex(X509_get0_serialNumber(parsed->get())), *cert, clock_.now()});
   expect_rejected(application(fake, phone_, "new"), Errc::verification,
-                  "not from the smacert signature CA");
+                  "is not one the smacert CAs issued");
+}
+
+// A certificate for the card's own key with the card certificate's serial,
+// made by another CA: the signature verifies, but it is not the
+// certificate the store holds under that serial.
+TEST_F(RejectionTest, CardCertificateWithARegisteredSerialButOtherBytes) {
+  smacert::testing::TempDir other_dir("foreign");
+  auto foreign = pki::Authorities::open_or_create(other_dir.path(), {}, clock_, random_);
+  pki::SoftwareSigner s{pki::PkeyPtr(EVP_PKEY_dup(card_.sign_key.get()))};
+  auto csr = pki::CertificateRequest::parse(pki::to_der(pki::make_csr(s, "x")->get()));
+  ASSERT_TRUE(csr);
+  pki::HolderFacts f{"見本　花子", "", "1980-01-01", 2, "東京都千代田区霞が関", ""};
+  auto cert =
+      foreign->sign->issue({pki::CertificateKind::card_sign, &*csr, "X1", f, card_.sign_serial(),
+                            clock_.now(), clock_.now() + std::chrono::hours(100), std::nullopt});
+  ASSERT_TRUE(cert);
+  SoftCard lookalike{pki::PkeyPtr(EVP_PKEY_dup(card_.sign_key.get())), rsa(), {}};
+  lookalike.issued.certificates.push_back({"card_sign", card_.sign_serial(), *cert, clock_.now()});
+  expect_rejected(application(lookalike, phone_, "new"), Errc::verification,
+                  "the card certificate is not one the smacert CAs issued");
+}
+
+TEST_F(RejectionTest, ExpiredCardCertificate) {
+  clock_.advance(std::chrono::hours(24 * 366 * 6));  // past the 5th birthday after issuance
+  expect_rejected(application(card_, phone_, "new"), Errc::verification,
+                  "the card certificate is valid only from");
 }
 
 TEST_F(RejectionTest, RevokedOrSuspendedCardCertificate) {
