@@ -190,12 +190,9 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
   // asked now; one that is not taken never leaves the process.
   if (ahead != nullptr && (ahead->facts != spec.facts || ahead->not_after != spec.not_after))
     ahead = nullptr;
-  // Step 1: reserve the serial in the store before the certificate is used,
-  // so a serial can never be issued twice (the table's key refuses a repeat).
-  CertificateRecord rec;
-  for (int attempt = 0;; ++attempt) {
-    rec = CertificateRecord{};
-    rec.serial = ahead != nullptr ? ahead->serial : pki::random_serial(random_);
+  auto record = [&](const std::string& serial) {
+    CertificateRecord rec;
+    rec.serial = serial;
     rec.ca = std::string(pki::ca_kind_name(ca_kind));
     rec.kind = std::string(pki::certificate_kind_name(spec.kind));
     rec.holder_id = spec.holder_id;
@@ -203,22 +200,41 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
     rec.device_id = spec.device_id;
     rec.application_id = spec.application_id;
     rec.status = "pending";
-    auto reserved = tx.reserve_serial(rec);
-    if (reserved) break;
-    if (reserved.error().code != Errc::conflict || attempt == 3)
-      return fail(reserved.error().context("reserving a serial"));
-    ahead = nullptr;  // its serial is taken: sign afresh
-  }
-  auto serial_bytes = pki::serial_bytes(rec.serial);
-  if (!serial_bytes) return fail(serial_bytes.error());
+    rec.issued_at = to_unix(now);
+    return rec;
+  };
+  CertificateRecord rec;
   std::shared_ptr<const pki::OcspEntry> entry;
   if (ahead != nullptr) {
-    ++fx.signed_ahead;
+    // Signed before the transaction: its row goes in whole, unless its
+    // serial was taken meanwhile (then it is dropped and signed afresh).
+    rec = record(ahead->serial);
     rec.der = ahead->der;
     rec.not_before = to_unix(ahead->not_before);
     rec.not_after = to_unix(ahead->not_after);
-    entry = ahead->ocsp;
-  } else {
+    rec.status = "active";
+    rec.ocsp_response = ahead->ocsp->response;
+    rec.ocsp_next_update = to_unix(ahead->ocsp->next_update);
+    if (auto inserted = tx.insert_issued(rec); inserted) {
+      entry = ahead->ocsp;
+      ++fx.signed_ahead;
+    } else if (inserted.error().code != Errc::conflict) {
+      return fail(inserted.error());
+    }
+  }
+  if (!entry) {
+    // Step 1: reserve the serial in the store before the certificate is
+    // signed, so a serial can never be issued twice (the table's key refuses
+    // a repeat).
+    for (int attempt = 0;; ++attempt) {
+      rec = record(pki::random_serial(random_));
+      auto reserved = tx.reserve_serial(rec);
+      if (reserved) break;
+      if (reserved.error().code != Errc::conflict || attempt == 3)
+        return fail(reserved.error().context("reserving a serial"));
+    }
+    auto serial_bytes = pki::serial_bytes(rec.serial);
+    if (!serial_bytes) return fail(serial_bytes.error());
     // Step 2: the CA checks the request and signs.
     pki::IssueRequest request{.kind = spec.kind,
                               .csr = spec.csr,
@@ -237,12 +253,13 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
     rec.der = std::move(*cert);
     rec.not_before = to_unix(request.not_before);
     rec.not_after = to_unix(request.not_after);
+    rec.status = "active";
+    rec.ocsp_response = entry->response;
+    rec.ocsp_next_update = to_unix(entry->next_update);
+    SMACERT_TRY_STATUS(tx.store_issued(rec));
   }
-  rec.status = "active";
-  rec.issued_at = to_unix(now);
-  rec.ocsp_response = entry->response;
-  rec.ocsp_next_update = to_unix(entry->next_update);
-  SMACERT_TRY_STATUS(tx.store_issued(rec));
+  auto serial_bytes = pki::serial_bytes(rec.serial);
+  if (!serial_bytes) return fail(serial_bytes.error());
   SMACERT_TRY_STATUS(audit_in(tx, actor, "certificate.issue", rec.serial,
                               {{"kind", rec.kind},
                                {"holder", rec.holder_id},

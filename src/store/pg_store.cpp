@@ -256,6 +256,35 @@ class PgTransaction final : public Transaction {
     return explain_not_issued(find_certificate(c.serial), doing);
   }
 
+  Status insert_issued(const CertificateRecord& c) override {
+    const std::string doing = "inserting issued certificate " + c.serial;
+    SMACERT_TRY_STATUS(check_issued(c, doing));
+    auto change = certificate_change();
+    if (!change) return fail(change.error().context(doing));
+    return insert(
+        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
+        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
+        " issued_at, der, ocsp_response, ocsp_next_update, change_seq)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, -1, 0, $9, $10, $11, $12, $13, $14, $15)",
+        Params()
+            .text(c.serial)
+            .text(c.ca)
+            .text(c.kind)
+            .text_or_null(c.holder_id)
+            .text_or_null(c.card_id)
+            .text_or_null(c.device_id)
+            .text_or_null(c.application_id)
+            .text(c.status)
+            .int64(c.not_before)
+            .int64(c.not_after)
+            .int64(c.issued_at)
+            .bytes(c.der)
+            .bytes(c.ocsp_response)
+            .int64(c.ocsp_next_update)
+            .int64(*change),
+        doing, "serial already exists");
+  }
+
   Status set_certificate_status(const std::string& serial, const std::string& from,
                                 const std::string& status, int reason, long long at,
                                 const Bytes& ocsp_response, long long ocsp_next_update) override {

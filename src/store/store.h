@@ -59,6 +59,10 @@ class Transaction {
   // fills it in. Serial uniqueness is a constraint of the table.
   virtual Status reserve_serial(const CertificateRecord& c) = 0;  // Errc::conflict if taken
   virtual Status store_issued(const CertificateRecord& c) = 0;
+  // A certificate signed before the transaction (signed ahead): its serial
+  // was drawn but not reserved, so the whole row goes in at once.
+  // Errc::conflict if the serial is taken; the certificate is then never used.
+  virtual Status insert_issued(const CertificateRecord& c) = 0;
   // The status change and its new pre-signed OCSP response, together, made
   // only over the status the caller saw (`from`): Errc::conflict if the
   // certificate has another status now, Errc::not_found if there is none.

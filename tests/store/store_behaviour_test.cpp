@@ -251,6 +251,47 @@ TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
   EXPECT_EQ(twice.error().code, Errc::conflict);
 }
 
+TEST_P(StoreBehaviourTest, InsertIssuedWritesTheWholeRowOnceAsAChange) {
+  auto tx = begin();
+  ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
+  auto issued = certificate("0c2d", "h-1");
+  issued.status = "active";
+  issued.der = Bytes{0x30, 0x82, 0x01};
+  issued.not_before = 1100;
+  issued.not_after = 2100;
+  issued.issued_at = 1100;
+  issued.ocsp_response = Bytes{0x30, 0x03};
+  issued.ocsp_next_update = 1500;
+  ASSERT_TRUE(tx->insert_issued(issued));
+  auto found = *tx->find_certificate("0c2d");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, "active");
+  EXPECT_EQ(found->revocation_reason, -1);
+  EXPECT_EQ(found->der, issued.der);
+  EXPECT_EQ(found->not_before, 1100);
+  EXPECT_EQ(found->not_after, 2100);
+  EXPECT_EQ(found->issued_at, 1100);
+  EXPECT_EQ(found->ocsp_response, issued.ocsp_response);
+  EXPECT_EQ(found->ocsp_next_update, 1500);
+  auto changes = *tx->certificate_changes(0, 10);
+  ASSERT_EQ(changes.size(), 1u) << "followers hear of it like a stored one";
+  EXPECT_EQ(changes[0].serial, "0c2d");
+
+  // A serial someone holds, reserved or issued: refused, nothing changed.
+  for (const char* taken : {"0a1b", "0c2d"}) {
+    auto again = issued;
+    again.serial = taken;
+    again.der = Bytes{0x30, 0x09};
+    auto twice = tx->insert_issued(again);
+    ASSERT_FALSE(twice);
+    EXPECT_EQ(twice.error().code, Errc::conflict);
+    EXPECT_NE((*tx->find_certificate(taken))->der, again.der);
+  }
+  auto empty = certificate("0e3f", "h-1");
+  EXPECT_EQ(tx->insert_issued(empty).error().code, Errc::invalid_argument);
+  EXPECT_TRUE(tx->commit());
+}
+
 TEST_P(StoreBehaviourTest, StoreIssuedWithoutReservationIsNotFound) {
   auto tx = begin();
   auto issued = certificate("0bad", "h-1");
