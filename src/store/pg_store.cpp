@@ -442,22 +442,26 @@ class PgTransaction final : public Transaction {
   // Read, judge, then mark with a conditional UPDATE: under READ COMMITTED
   // the UPDATE waits for a concurrent consumer and then re-checks
   // used_at = 0 on the row it committed, so only one of two wins.
+  // Marked in one statement when it may be used; otherwise read again to
+  // say why not (judge_challenge).
   Result<ChallengeRecord> consume_challenge(const std::string& nonce, const std::string& purpose,
                                             long long now) override {
     const std::string doing = "consuming a challenge";
+    static const std::string mark =
+        "UPDATE challenges SET used_at = $2 WHERE nonce = $1"
+        " AND purpose = $3 AND used_at = 0 AND expires_at > $2"
+        " RETURNING " +
+        std::string(kChallengeColumns);
+    auto marked = query(mark, Params().text(nonce).int64(now).text(purpose), doing);
+    if (!marked) return fail(marked.error());
+    if (auto c = first<ChallengeRecord>(*marked, read_challenge)) return std::move(*c);
     static const std::string sql =
         "SELECT " + std::string(kChallengeColumns) + " FROM challenges WHERE nonce = $1";
     auto found = find_one<ChallengeRecord>(sql, nonce, read_challenge, doing);
     if (!found) return fail(found.error());
     auto judged = judge_challenge(std::move(*found), purpose, now);
     if (!judged) return fail(judged.error());
-    ChallengeRecord c = std::move(*judged);
-    auto done = write("UPDATE challenges SET used_at = $2 WHERE nonce = $1 AND used_at = 0",
-                      Params().text(nonce).int64(now));
-    if (!done) return fail(done.error().error.context(doing));
-    if (done->affected() != 1) return fail(challenge_already_used());
-    c.used_at = now;
-    return c;
+    return fail(Errc::internal, doing + ": it could be used but was not marked");
   }
 
   Status delete_expired_challenges(long long now) override {

@@ -801,26 +801,30 @@ class SqliteTransaction final : public Transaction {
     return {};
   }
 
-  // Read, judge, then mark: safe without a conditional UPDATE because the
-  // transaction holds the write lock (BEGIN IMMEDIATE) from the start.
+  // Marked in one statement when it may be used; otherwise read again to
+  // say why not (judge_challenge).
   Result<ChallengeRecord> consume_challenge(const std::string& nonce, const std::string& purpose,
                                             long long now) override {
     const std::string doing = "consuming a challenge";
+    static const std::string mark =
+        "UPDATE challenges SET used_at = ?2 WHERE nonce = ?1"
+        " AND purpose = ?3 AND used_at = 0 AND expires_at > ?2"
+        " RETURNING " +
+        std::string(kChallengeColumns);
+    auto s = statement(mark);
+    if (!s) return fail(s.error().context(doing));
+    (*s)->bind_text(1, nonce).bind_int64(2, now).bind_text(3, purpose);
+    auto marked = first<ChallengeRecord>(**s, read_challenge);
+    if (!marked) return fail(marked.error().context(doing));
+    if (auto done = (*s)->run(); !done) return fail(done.error().context(doing));
+    if (*marked) return std::move(**marked);
     static const std::string sql =
         "SELECT " + std::string(kChallengeColumns) + " FROM challenges WHERE nonce = ?1";
     auto found = find_one<ChallengeRecord>(sql, nonce, read_challenge, doing);
     if (!found) return fail(found.error());
     auto judged = judge_challenge(std::move(*found), purpose, now);
     if (!judged) return fail(judged.error());
-    ChallengeRecord c = std::move(*judged);
-    auto s = statement("UPDATE challenges SET used_at = ?2 WHERE nonce = ?1 AND used_at = 0");
-    if (!s) return fail(s.error().context(doing));
-    if (auto done = (*s)->bind_text(1, nonce).bind_int64(2, now).run(); !done) {
-      return fail(done.error().context(doing));
-    }
-    if (conn_->db().changes() != 1) return fail(challenge_already_used());
-    c.used_at = now;
-    return c;
+    return fail(Errc::internal, doing + ": it could be used but was not marked");
   }
 
   // Used challenges stay until they expire, so that a replay is told
