@@ -224,7 +224,7 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
                                {"card_serial", card_serial},
                                {"ready_at", to_rfc3339(from_unix(app.ready_at))}}));
   if (config_.window.is_open(now))
-    SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app, &requests, &ahead));
+    SMACERT_TRY_STATUS(issue_application_in(**tx, fx, app, &requests, &ahead, &*certs));
   SMACERT_TRY_STATUS(commit(*tx, fx));
   stats_.signed_ahead_dropped +=
       ahead.certificates.size() + ahead.revocations.size() - fx.signed_ahead;
@@ -237,7 +237,8 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
 // (superseded) and queues one signed wipe event per old phone.
 Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
                                      store::ApplicationRecord& app, const PhoneRequests* accepted,
-                                     const Presigned* ahead) {
+                                     const Presigned* ahead,
+                                     const std::vector<store::CertificateRecord>* holder_certs) {
   PhoneRequests stored;
   if (accepted == nullptr) {
     // Issued later than accepted: the requests as the payload kept them.
@@ -255,8 +256,13 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
     accepted = &stored;
   }
   const PhoneRequests& requests = *accepted;
-  auto certs = tx.certificates_of_holder(app.holder_id);
-  if (!certs) return fail(certs.error());
+  Result<std::vector<store::CertificateRecord>> read;
+  if (holder_certs == nullptr) {
+    read = tx.certificates_of_holder(app.holder_id);
+    if (!read) return fail(read.error());
+    holder_certs = &*read;
+  }
+  const auto* certs = holder_certs;
   std::string actor = "system";
 
   // The card certificates bound the phone ones: same kind, same end or earlier.

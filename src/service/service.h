@@ -173,9 +173,12 @@ class Service {
   struct PhoneRequests {
     std::optional<pki::CertificateRequest> sign, auth;
   };
+  // `holder_certs`: the holder's certificates if this transaction has read
+  // them already, under the holder's lock.
   Status issue_application_in(store::Transaction& tx, Effects& fx, store::ApplicationRecord& app,
                               const PhoneRequests* accepted = nullptr,
-                              const Presigned* ahead = nullptr);
+                              const Presigned* ahead = nullptr,
+                              const std::vector<store::CertificateRecord>* holder_certs = nullptr);
   Presigned presign_application(const ApplicationRequest& r, const std::string& card_serial,
                                 const PhoneRequests& requests);
   Result<store::DeviceRecord> device_for(store::Transaction& tx, const std::string& device_id,
