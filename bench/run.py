@@ -722,8 +722,54 @@ authorityKeyIdentifier = keyid:always
                  ours["full_big_s"], better="lower")
 
     # ---- item 3: device change over HTTP
+    def rsa_speed(self, cores):
+        """openssl speed rsa2048 on exactly `cores` (sign/s): the bound of one device-change
+        round, measured just before and just after it on the same cores."""
+        extra = ["-multi", str(len(cores))] if len(cores) > 1 else []
+        out = run(["taskset", "-c", ",".join(map(str, cores)), "openssl", "speed", "-seconds",
+                   str(self.opt.speed_seconds)] + extra + ["rsa2048"], timeout=300)
+        line = [ln for ln in out.splitlines() if ln.strip().startswith("rsa 2048 bits")][-1]
+        return float(line.split()[-2])
+
+    def device_change_round(self, cores, threads, n, conc, name):
+        """One device-change run: the clients' set-up (cards, old phones), then openssl speed on
+        the server's cores, the timed device changes, and openssl speed again. Returns
+        devicechange_bench's figures with the bound measured around them."""
+        data = os.path.join(self.tmp, name)
+        port = free_port()
+        sm = smacert_start(self.build, data, port, cores, threads, self.tmp, name=name)
+        try:
+            wait_port(port)
+            token = open(os.path.join(data, "admin.token")).read().strip()
+            client_cores = self.load_core if len(cores) == 1 else self.all_cores
+            proc = subprocess.Popen(
+                ["taskset", "-c", ",".join(map(str, client_cores)),
+                 os.path.join(self.build, "bench", "devicechange_bench"),
+                 f"http://127.0.0.1:{port}", token, str(n), str(conc), "--go-on-stdin"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                for line in proc.stderr:
+                    if line.startswith("set-up done"):
+                        break
+                else:
+                    raise RuntimeError("devicechange_bench ended during its set-up: " +
+                                       proc.stdout.read().strip())
+                before = self.rsa_speed(cores)
+                out, err = proc.communicate(input="go\n", timeout=3600)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            if proc.returncode != 0:
+                raise RuntimeError(f"devicechange_bench failed: {err.strip()}")
+            r = json.loads(out.strip().splitlines()[-1])
+        finally:
+            sm.stop()
+        after = self.rsa_speed(cores)
+        r["rsa2048_sign_per_s_before_after"] = [before, after]
+        r["rsa2048_sign_per_s"] = (before + after) / 2
+        return r
+
     def device_change(self):
-        speed = self.extra.get("rsa2048_sign_per_s") or self.speed()
         n, conc = self.opt.holders, self.opt.concurrency
         # Private-key operations one device change needs of the service: two
         # certificates signed by the CA, four OCSP responses pre-signed (the
@@ -732,35 +778,39 @@ authorityKeyIdentifier = keyid:always
         # a "wipe" to the old phone, "registration_ready" to the new one).
         rsa_per_change = 6
         res = {}
-        for label, cores, threads, bound in (
-                ("1 core", self.server_core, 2, speed["1 core"]),
-                ("all cores", self.all_cores, len(self.all_cores), speed["all cores"])):
-            data = os.path.join(self.tmp, f"dc-{len(cores)}")
-            port = free_port()
-            sm = smacert_start(self.build, data, port, cores, threads, self.tmp,
-                               name=f"smacert-dc-{len(cores)}")
-            try:
-                wait_port(port)
-                token = open(os.path.join(data, "admin.token")).read().strip()
-                client_cores = self.load_core if len(cores) == 1 else self.all_cores
-                print(f"device change ({n} holders, {conc} clients, server on cores {cores})",
-                      flush=True)
-                out = run(["taskset", "-c", ",".join(map(str, client_cores)),
-                           os.path.join(self.build, "bench", "devicechange_bench"),
-                           f"http://127.0.0.1:{port}", token, str(n), str(conc)], timeout=3600)
-                r = json.loads(out.strip().splitlines()[-1])
-            finally:
-                sm.stop()
-            r["rsa2048_sign_per_s"] = bound
-            r["rsa_signatures_per_change"] = rsa_per_change
-            r["bound_per_s"] = bound / rsa_per_change
+        for label, cores, threads, rounds in (
+                ("1 core", self.server_core, 2, self.opt.rounds),
+                ("all cores", self.all_cores, len(self.all_cores), 1)):
+            # This machine's speed drifts by tens of percent within minutes:
+            # each round's bound is openssl speed on the same cores just before
+            # and just after it, and the round with the median ratio is reported.
+            tries = []
+            for i in range(rounds):
+                print(f"device change ({n} holders, {conc} clients, server on cores {cores}, "
+                      f"round {i + 1} of {rounds})", flush=True)
+                r = self.device_change_round(cores, threads, n, conc,
+                                             f"smacert-dc-{len(cores)}-{i}")
+                before, after = r["rsa2048_sign_per_s_before_after"]
+                bound = r["rsa2048_sign_per_s"]
+                r["rsa_signatures_per_change"] = rsa_per_change
+                r["bound_per_s"] = bound / rsa_per_change
+                r["ratio"] = r["per_s"] / r["bound_per_s"]
+                print(f"  {r['per_s']:.1f} changes/s, bound {r['bound_per_s']:.1f} "
+                      f"(openssl speed {before:,.0f} / {after:,.0f}): x{r['ratio']:.3f}", flush=True)
+                tries.append(r)
+            tries.sort(key=lambda t: t["ratio"])
+            r = tries[len(tries) // 2]
+            r["ratios_of_rounds"] = [t["ratio"] for t in tries]
             res[label] = r
+            spread = (f"; ratios of {rounds} rounds {', '.join(f'x{t:.2f}' for t in r['ratios_of_rounds'])}"
+                      f", the median shown" if rounds > 1 else "")
             self.row(3, f"device changes/s end to end over HTTP, server on {label}", r["per_s"],
                      "changes/s",
-                     f"RSA-2048 bound: openssl speed {bound:,.0f} sign/s / {rsa_per_change} "
-                     "signatures per change", r["bound_per_s"], target=">= 0.50",
+                     f"RSA-2048 bound: openssl speed {r['rsa2048_sign_per_s']:,.0f} sign/s "
+                     f"(same cores, before and after) / {rsa_per_change} signatures per change",
+                     r["bound_per_s"], target=">= 0.50",
                      note=f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms per device change "
-                          f"with {conc} concurrent clients")
+                          f"with {conc} concurrent clients{spread}")
         self.extra["device_change"] = res
         self.device_change_postgresql(res["1 core"])
         r = res["all cores"]
@@ -968,7 +1018,9 @@ def main():
     ap.add_argument("--scale-data", default=None,
                     help="folder for the scale run's stores (kept, and used again when "
                          "complete); default: this run's temporary folder, deleted after")
-    ap.add_argument("--holders", type=int, default=300)
+    ap.add_argument("--holders", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="device-change rounds on one core (the median ratio is reported)")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--perf", action="store_true", help="profile the OCSP server with perf")
     opt = ap.parse_args()
