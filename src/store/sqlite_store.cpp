@@ -43,12 +43,17 @@ constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_O
 //   2 MiB), filled only as pages are read. A device change touches about 30
 //   pages at random places of the indexes; with the default, the writer read
 //   most of them back from the file on every change.
+// - wal_autocheckpoint: the log is copied into the database after 8,000
+//   pages (32 MiB) instead of 1,000. A checkpoint reads and writes each page
+//   once however often it changed since the last one; with the default, a
+//   device change cost 11 of those reads and writes, with 8,000 about 5.
 constexpr std::string_view kConnectionPragmas =
     "PRAGMA busy_timeout = 5000;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA synchronous = FULL;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -65536;";
+    "PRAGMA cache_size = -65536;"
+    "PRAGMA wal_autocheckpoint = 8000;";
 
 struct SqlHash {
   using is_transparent = void;
