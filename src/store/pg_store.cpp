@@ -211,24 +211,7 @@ class PgTransaction final : public Transaction {
   // The row starts "pending" with no DER and no OCSP response whatever the
   // record says, as in SqliteStore.
   Status reserve_serial(const CertificateRecord& c) override {
-    return insert(
-        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
-        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
-        " issued_at, der, ocsp_response, ocsp_next_update)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', -1, 0, $8, $9, $10, $11, $11, 0)",
-        Params()
-            .text(c.serial)
-            .text(c.ca)
-            .text(c.kind)
-            .text_or_null(c.holder_id)
-            .text_or_null(c.card_id)
-            .text_or_null(c.device_id)
-            .text_or_null(c.application_id)
-            .int64(c.not_before)
-            .int64(c.not_after)
-            .int64(c.issued_at)
-            .bytes(ByteView()),
-        "inserting certificate " + c.serial, "serial already exists");
+    return insert_certificate(reservation(c), 0, "inserting certificate " + c.serial);
   }
 
   Status store_issued(const CertificateRecord& c) override {
@@ -261,28 +244,7 @@ class PgTransaction final : public Transaction {
     SMACERT_TRY_STATUS(check_issued(c, doing));
     auto change = certificate_change();
     if (!change) return fail(change.error().context(doing));
-    return insert(
-        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
-        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
-        " issued_at, der, ocsp_response, ocsp_next_update, change_seq)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, -1, 0, $9, $10, $11, $12, $13, $14, $15)",
-        Params()
-            .text(c.serial)
-            .text(c.ca)
-            .text(c.kind)
-            .text_or_null(c.holder_id)
-            .text_or_null(c.card_id)
-            .text_or_null(c.device_id)
-            .text_or_null(c.application_id)
-            .text(c.status)
-            .int64(c.not_before)
-            .int64(c.not_after)
-            .int64(c.issued_at)
-            .bytes(c.der)
-            .bytes(c.ocsp_response)
-            .int64(c.ocsp_next_update)
-            .int64(*change),
-        doing, "serial already exists");
+    return insert_certificate(c, *change, doing);
   }
 
   Status set_certificate_status(const std::string& serial, const std::string& from,
@@ -586,6 +548,34 @@ class PgTransaction final : public Transaction {
     if (auto rel = conn_->script("RELEASE SAVEPOINT smacert_write"); !rel)
       return tl::unexpected(rel.error());
     return rows;
+  }
+
+  // One certificate row as `c` says (revocation fields cleared); a taken
+  // serial is Errc::conflict.
+  Status insert_certificate(const CertificateRecord& c, std::int64_t change_seq,
+                            const std::string& doing) {
+    return insert(
+        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
+        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
+        " issued_at, der, ocsp_response, ocsp_next_update, change_seq)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, -1, 0, $9, $10, $11, $12, $13, $14, $15)",
+        Params()
+            .text(c.serial)
+            .text(c.ca)
+            .text(c.kind)
+            .text_or_null(c.holder_id)
+            .text_or_null(c.card_id)
+            .text_or_null(c.device_id)
+            .text_or_null(c.application_id)
+            .text(c.status)
+            .int64(c.not_before)
+            .int64(c.not_after)
+            .int64(c.issued_at)
+            .bytes(c.der)
+            .bytes(c.ocsp_response)
+            .int64(c.ocsp_next_update)
+            .int64(change_seq),
+        doing, "serial already exists");
   }
 
   // An INSERT: a taken primary key is Errc::conflict with the sentence

@@ -40,6 +40,15 @@ Result<AuditEntry> chain_audit(const AuditEntry& e, const std::optional<AuditTai
   return out;
 }
 
+CertificateRecord reservation(const CertificateRecord& c) {
+  CertificateRecord pending = c;
+  pending.status = "pending";
+  pending.der.clear();
+  pending.ocsp_response.clear();
+  pending.ocsp_next_update = 0;
+  return pending;
+}
+
 Status check_issued(const CertificateRecord& c, const std::string& doing) {
   if (c.der.empty()) return fail(Errc::invalid_argument, doing + ": the DER is empty");
   return {};

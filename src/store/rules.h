@@ -48,6 +48,10 @@ inline constexpr auto read_audit_tail = [](const auto& r) {
 Result<AuditEntry> chain_audit(const AuditEntry& e, const std::optional<AuditTail>& last,
                                const std::string& doing);
 
+// The row reserve_serial() writes for `c`: "pending", with no DER and no
+// OCSP response whatever `c` says (those exist once it is signed).
+CertificateRecord reservation(const CertificateRecord& c);
+
 // store_issued(), before any SQL: Errc::invalid_argument when the DER is empty.
 Status check_issued(const CertificateRecord& c, const std::string& doing);
 // store_issued() changed no row: why, from the certificate as stored

@@ -530,29 +530,10 @@ class SqliteTransaction final : public Transaction {
   // Certificates
 
   // The row starts "pending" with no DER and no OCSP response whatever the
-  // record says: those exist only once the certificate has been signed.
+  // record says: those exist only once the certificate has been signed. A
+  // reserved serial is no change (change_seq 0) until store_issued().
   Status reserve_serial(const CertificateRecord& c) override {
-    const std::string doing = "inserting certificate " + c.serial;
-    auto s = statement(
-        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
-        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
-        " issued_at, der, ocsp_response, ocsp_next_update)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', -1, 0, ?8, ?9, ?10, ?11, ?11, 0)");
-    if (!s) return fail(s.error().context(doing));
-    auto done = (*s)->bind_text(1, c.serial)
-                    .bind_text(2, c.ca)
-                    .bind_text(3, c.kind)
-                    .bind_text_or_null(4, c.holder_id)
-                    .bind_text_or_null(5, c.card_id)
-                    .bind_text_or_null(6, c.device_id)
-                    .bind_text_or_null(7, c.application_id)
-                    .bind_int64(8, c.not_before)
-                    .bind_int64(9, c.not_after)
-                    .bind_int64(10, c.issued_at)
-                    .bind_blob(11, ByteView())
-                    .run();
-    if (!done) return fail(on_duplicate(done.error(), **s, "serial already exists").context(doing));
-    return {};
+    return insert_certificate(reservation(c), 0, "inserting certificate " + c.serial);
   }
 
   Status store_issued(const CertificateRecord& c) override {
@@ -584,32 +565,9 @@ class SqliteTransaction final : public Transaction {
   Status insert_issued(const CertificateRecord& c) override {
     const std::string doing = "inserting issued certificate " + c.serial;
     SMACERT_TRY_STATUS(check_issued(c, doing));
-    auto s = statement(
-        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
-        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
-        " issued_at, der, ocsp_response, ocsp_next_update, change_seq)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, -1, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-    if (!s) return fail(s.error().context(doing));
     auto change = next_counter("certificate_change");
     if (!change) return fail(change.error().context(doing));
-    auto done = (*s)->bind_text(1, c.serial)
-                    .bind_text(2, c.ca)
-                    .bind_text(3, c.kind)
-                    .bind_text_or_null(4, c.holder_id)
-                    .bind_text_or_null(5, c.card_id)
-                    .bind_text_or_null(6, c.device_id)
-                    .bind_text_or_null(7, c.application_id)
-                    .bind_text(8, c.status)
-                    .bind_int64(9, c.not_before)
-                    .bind_int64(10, c.not_after)
-                    .bind_int64(11, c.issued_at)
-                    .bind_blob(12, c.der)
-                    .bind_blob(13, c.ocsp_response)
-                    .bind_int64(14, c.ocsp_next_update)
-                    .bind_int64(15, *change)
-                    .run();
-    if (!done) return fail(on_duplicate(done.error(), **s, "serial already exists").context(doing));
-    return {};
+    return insert_certificate(c, *change, doing);
   }
 
   Status set_certificate_status(const std::string& serial, const std::string& from,
@@ -961,6 +919,36 @@ class SqliteTransaction final : public Transaction {
   Result<sqlite::Statement*> statement(std::string_view sql) {
     if (!conn_) return fail(Errc::internal, "the transaction has already ended");
     return conn_->statement(sql);
+  }
+
+  // One certificate row as `c` says (revocation fields cleared); a taken
+  // serial is Errc::conflict.
+  Status insert_certificate(const CertificateRecord& c, std::int64_t change_seq,
+                            const std::string& doing) {
+    auto s = statement(
+        "INSERT INTO certificates (serial, ca, kind, holder_id, card_id, device_id,"
+        " application_id, status, revocation_reason, revoked_at, not_before, not_after,"
+        " issued_at, der, ocsp_response, ocsp_next_update, change_seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, -1, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+    if (!s) return fail(s.error().context(doing));
+    auto done = (*s)->bind_text(1, c.serial)
+                    .bind_text(2, c.ca)
+                    .bind_text(3, c.kind)
+                    .bind_text_or_null(4, c.holder_id)
+                    .bind_text_or_null(5, c.card_id)
+                    .bind_text_or_null(6, c.device_id)
+                    .bind_text_or_null(7, c.application_id)
+                    .bind_text(8, c.status)
+                    .bind_int64(9, c.not_before)
+                    .bind_int64(10, c.not_after)
+                    .bind_int64(11, c.issued_at)
+                    .bind_blob(12, c.der)
+                    .bind_blob(13, c.ocsp_response)
+                    .bind_int64(14, c.ocsp_next_update)
+                    .bind_int64(15, change_seq)
+                    .run();
+    if (!done) return fail(on_duplicate(done.error(), **s, "serial already exists").context(doing));
+    return {};
   }
 
   // UPDATE of one row by key: Errc::not_found when the key matches nothing.

@@ -224,10 +224,9 @@ TEST_P(StoreBehaviourTest, ReserveSerialTwiceIsConflict) {
   EXPECT_EQ((*tx->find_certificate("0a1b"))->holder_id, "h-1");
 }
 
-TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
-  auto tx = begin();
-  ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
-  auto issued = certificate("0a1b", "h-1");
+// A certificate of holder h-1 as issuance hands it to the store, signed.
+CertificateRecord signed_certificate(const std::string& serial) {
+  auto issued = certificate(serial, "h-1");
   issued.status = "active";
   issued.der = Bytes{0x30, 0x82, 0x01};
   issued.not_before = 1100;
@@ -235,6 +234,13 @@ TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
   issued.issued_at = 1100;
   issued.ocsp_response = Bytes{0x30, 0x03};
   issued.ocsp_next_update = 1500;
+  return issued;
+}
+
+TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
+  auto tx = begin();
+  ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
+  auto issued = signed_certificate("0a1b");
   ASSERT_TRUE(tx->store_issued(issued));
   auto found = *tx->find_certificate("0a1b");
   ASSERT_TRUE(found);
@@ -254,14 +260,7 @@ TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
 TEST_P(StoreBehaviourTest, InsertIssuedWritesTheWholeRowOnceAsAChange) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
-  auto issued = certificate("0c2d", "h-1");
-  issued.status = "active";
-  issued.der = Bytes{0x30, 0x82, 0x01};
-  issued.not_before = 1100;
-  issued.not_after = 2100;
-  issued.issued_at = 1100;
-  issued.ocsp_response = Bytes{0x30, 0x03};
-  issued.ocsp_next_update = 1500;
+  auto issued = signed_certificate("0c2d");
   ASSERT_TRUE(tx->insert_issued(issued));
   auto found = *tx->find_certificate("0c2d");
   ASSERT_TRUE(found);
