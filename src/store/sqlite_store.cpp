@@ -39,11 +39,6 @@ constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_O
 //   temporary file that was about 50 page writes per device change
 //   (https://www.sqlite.org/tempfiles.html#stmtjrnl). They are undo records
 //   for this connection only, never needed after a crash.
-// - cache_size: up to 16 MiB of pages per connection (SQLite's default is
-//   2 MiB), filled only as pages are read. A device change touches about 30
-//   pages at random places of the indexes; with the default, the writer read
-//   many of them back from the file. (tests/store/crash_test.cpp writes a
-//   transaction larger than this, so that part of it spills to the WAL.)
 // - wal_autocheckpoint: the log is copied into the database after 8,000
 //   pages (32 MiB) instead of 1,000. A checkpoint reads and writes each page
 //   once however often it changed since the last one; with the default, a
@@ -53,7 +48,6 @@ constexpr std::string_view kConnectionPragmas =
     "PRAGMA foreign_keys = ON;"
     "PRAGMA synchronous = FULL;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -16384;"
     "PRAGMA wal_autocheckpoint = 8000;";
 
 struct SqlHash {

@@ -17,10 +17,9 @@ namespace {
 
 using namespace testing;  // record builders
 
-// Larger than the store's 16 MiB page cache (cache_size in sqlite_store.cpp),
-// so that some of the uncommitted transaction is already in the WAL file when
-// the kill lands.
-const std::string kBigPayload(24 << 20, 'x');
+// Large enough to overflow SQLite's default 2 MB page cache, so that some of
+// the uncommitted transaction is already in the WAL file when the kill lands.
+const std::string kBigPayload(3 << 20, 'x');
 
 // Runs in the child: writes a holder, a certificate, an application and an
 // audit entry, optionally commits, reports 'R' on the pipe and waits to be
