@@ -237,20 +237,25 @@ CertificateRecord signed_certificate(const std::string& serial) {
   return issued;
 }
 
+// The row as stored holds what signed_certificate() said.
+void expect_signed_row(const std::optional<CertificateRecord>& found, const CertificateRecord& c) {
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, "active");
+  EXPECT_EQ(found->revocation_reason, -1);
+  EXPECT_EQ(found->der, c.der);
+  EXPECT_EQ(found->not_before, 1100);
+  EXPECT_EQ(found->not_after, 2100);
+  EXPECT_EQ(found->issued_at, 1100);
+  EXPECT_EQ(found->ocsp_response, c.ocsp_response);
+  EXPECT_EQ(found->ocsp_next_update, 1500);
+}
+
 TEST_P(StoreBehaviourTest, StoreIssuedFillsTheReservedRow) {
   auto tx = begin();
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
   auto issued = signed_certificate("0a1b");
   ASSERT_TRUE(tx->store_issued(issued));
-  auto found = *tx->find_certificate("0a1b");
-  ASSERT_TRUE(found);
-  EXPECT_EQ(found->status, "active");
-  EXPECT_EQ(found->der, issued.der);
-  EXPECT_EQ(found->not_before, 1100);
-  EXPECT_EQ(found->not_after, 2100);
-  EXPECT_EQ(found->issued_at, 1100);
-  EXPECT_EQ(found->ocsp_response, issued.ocsp_response);
-  EXPECT_EQ(found->ocsp_next_update, 1500);
+  expect_signed_row(*tx->find_certificate("0a1b"), issued);
 
   auto twice = tx->store_issued(issued);
   ASSERT_FALSE(twice);
@@ -262,16 +267,7 @@ TEST_P(StoreBehaviourTest, InsertIssuedWritesTheWholeRowOnceAsAChange) {
   ASSERT_TRUE(tx->reserve_serial(certificate("0a1b", "h-1")));
   auto issued = signed_certificate("0c2d");
   ASSERT_TRUE(tx->insert_issued(issued));
-  auto found = *tx->find_certificate("0c2d");
-  ASSERT_TRUE(found);
-  EXPECT_EQ(found->status, "active");
-  EXPECT_EQ(found->revocation_reason, -1);
-  EXPECT_EQ(found->der, issued.der);
-  EXPECT_EQ(found->not_before, 1100);
-  EXPECT_EQ(found->not_after, 2100);
-  EXPECT_EQ(found->issued_at, 1100);
-  EXPECT_EQ(found->ocsp_response, issued.ocsp_response);
-  EXPECT_EQ(found->ocsp_next_update, 1500);
+  expect_signed_row(*tx->find_certificate("0c2d"), issued);
   auto changes = *tx->certificate_changes(0, 10);
   ASSERT_EQ(changes.size(), 1u) << "followers hear of it like a stored one";
   EXPECT_EQ(changes[0].serial, "0c2d");
