@@ -39,4 +39,21 @@ bool equals(ByteView a, std::initializer_list<std::uint8_t> b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
+std::optional<ByteView> whole_octets(const Tlv& bits) {
+  if (bits.content.empty() || bits.content[0] != 0) return std::nullopt;
+  return bits.content.subspan(1);
+}
+
+std::optional<ByteView> positive_integer(ByteView& in) {
+  ByteView rest = in;
+  auto t = read(rest, 0x02);
+  if (!t || t->content.empty() || (t->content[0] & 0x80)) return std::nullopt;
+  ByteView v = t->content;
+  if (v.size() > 1 && v[0] == 0 && !(v[1] & 0x80)) return std::nullopt;  // not minimal
+  while (!v.empty() && v[0] == 0) v = v.subspan(1);
+  if (v.empty()) return std::nullopt;
+  in = rest;
+  return v;
+}
+
 }  // namespace smacert::pki::der

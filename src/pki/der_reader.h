@@ -30,4 +30,11 @@ std::optional<ByteView> only(ByteView in, std::uint8_t tag);
 
 bool equals(ByteView a, std::initializer_list<std::uint8_t> b);
 
+// BIT STRING content with no unused bits: the octets after the first.
+std::optional<ByteView> whole_octets(const Tlv& bits);
+
+// A positive INTEGER in minimal form (X.690 8.3.2) at the front of `in`, as
+// its magnitude; `in` advances past it (and stays put on nullopt).
+std::optional<ByteView> positive_integer(ByteView& in);
+
 }  // namespace smacert::pki::der

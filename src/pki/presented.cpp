@@ -8,7 +8,7 @@ namespace smacert::pki {
 namespace {
 
 namespace tag {
-inline constexpr std::uint8_t kInteger = 0x02, kBitString = 0x03, kSequence = 0x30, kVersion = 0xa0,
+inline constexpr std::uint8_t kBitString = 0x03, kSequence = 0x30, kVersion = 0xa0,
                               kIssuerUid = 0x81, kSubjectUid = 0x82, kExtensions = 0xa3;
 }
 

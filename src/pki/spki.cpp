@@ -7,8 +7,7 @@ namespace smacert::pki {
 namespace {
 
 namespace tag {
-inline constexpr std::uint8_t kInteger = 0x02, kBitString = 0x03, kNull = 0x05, kOid = 0x06,
-                              kSequence = 0x30;
+inline constexpr std::uint8_t kBitString = 0x03, kNull = 0x05, kOid = 0x06, kSequence = 0x30;
 }
 
 // Content octets of the key algorithm OIDs (X.690 8.19).
@@ -69,27 +68,6 @@ Result<PkeyPtr> ec_key(ByteView curve_tlv, ByteView point, std::string_view what
 }
 
 }  // namespace
-
-namespace der {
-
-std::optional<ByteView> whole_octets(const Tlv& bits) {
-  if (bits.content.empty() || bits.content[0] != 0) return std::nullopt;
-  return bits.content.subspan(1);
-}
-
-std::optional<ByteView> positive_integer(ByteView& in) {
-  ByteView rest = in;
-  auto t = read(rest, tag::kInteger);
-  if (!t || t->content.empty() || (t->content[0] & 0x80)) return std::nullopt;
-  ByteView v = t->content;
-  if (v.size() > 1 && v[0] == 0 && !(v[1] & 0x80)) return std::nullopt;  // not minimal
-  while (!v.empty() && v[0] == 0) v = v.subspan(1);
-  if (v.empty()) return std::nullopt;
-  in = rest;
-  return v;
-}
-
-}  // namespace der
 
 Result<SubjectPublicKey> read_subject_public_key_info(ByteView spki, std::string_view what) {
   // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,

@@ -7,8 +7,6 @@
 // ~20 µs.
 #pragma once
 
-#include <optional>
-
 #include "pki/der_reader.h"
 #include "pki/openssl.h"
 
@@ -26,13 +24,5 @@ struct SubjectPublicKey {
 // into it. RSA keys, and EC keys on named curves in uncompressed form.
 // Errc::malformed or Errc::policy, each message starting with `what`.
 Result<SubjectPublicKey> read_subject_public_key_info(ByteView spki, std::string_view what);
-
-namespace der {
-// BIT STRING content with no unused bits: the octets after the first.
-std::optional<ByteView> whole_octets(const Tlv& bits);
-// A positive INTEGER in minimal form (X.690 8.3.2), as its magnitude; `in`
-// advances past it.
-std::optional<ByteView> positive_integer(ByteView& in);
-}  // namespace der
 
 }  // namespace smacert::pki
