@@ -10,9 +10,11 @@
 // certificate's chain and signature and both CSRs, issues two certificates,
 // revokes the old phone's two, pre-signs four OCSP responses, queues and
 // signs the push events and commits durably before it answers 202.
-// Client keys are P-256 (fast to make); the service's CAs sign as
-// configured. Prints JSON. With --go-on-stdin, the timed part waits after
-// the set-up for a line on standard input.
+// Client keys are RSA-2048, as the card's applet and the phone's secure
+// element make them, drawn from a pool made at set-up (making six keys per
+// holder would take minutes; the service caches nothing by key, so reuse
+// costs it the same). The service's CAs sign as configured. Prints JSON. With --go-on-stdin, the
+// timed part waits after the set-up for a line on standard input.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -41,7 +43,7 @@ struct Phone {
 };
 
 struct Holder {
-  std::unique_ptr<pki::SoftwareSigner> card;  // the card's signature key
+  pki::SoftwareSigner* card = nullptr;  // the card's signature key, from the pool
   Bytes card_cert;
   std::string card_serial;
   Phone old_phone, new_phone;
@@ -80,21 +82,31 @@ bool says_revoked(const std::string& response) {
   std::exit(1);
 }
 
-std::unique_ptr<pki::SoftwareSigner> new_signer() {
-  auto key = pki::generate_key(pki::KeyAlgorithm::p256);
-  if (!key) die("key", key.error());
-  return std::make_unique<pki::SoftwareSigner>(std::move(*key));
-}
+// RSA-2048 keys, as the card and the phone make them, used round robin.
+class KeyPool {
+ public:
+  explicit KeyPool(int size) {
+    for (int i = 0; i < size; ++i) {
+      auto key = pki::generate_key(pki::KeyAlgorithm::rsa2048);
+      if (!key) die("key", key.error());
+      keys_.push_back(std::make_unique<pki::SoftwareSigner>(std::move(*key)));
+    }
+  }
+  pki::SoftwareSigner& next() { return *keys_[next_++ % keys_.size()]; }
 
-Bytes csr_for(std::string_view cn) {
-  auto signer = new_signer();
-  auto csr = pki::make_csr(*signer, cn);
+ private:
+  std::vector<std::unique_ptr<pki::SoftwareSigner>> keys_;
+  std::size_t next_ = 0;
+};
+
+Bytes csr_for(KeyPool& keys, std::string_view cn) {
+  auto csr = pki::make_csr(keys.next(), cn);
   if (!csr) die("csr", csr.error());
   return pki::to_der(csr->get());
 }
 
-Phone new_phone(std::string id) {
-  return Phone{std::move(id), csr_for("phone"), csr_for("phone")};
+Phone new_phone(KeyPool& keys, std::string id) {
+  return Phone{std::move(id), csr_for(keys, "phone"), csr_for(keys, "phone")};
 }
 
 json application(http::ApiClient& api, Holder& h, const Phone& p, const std::string& kind) {
@@ -130,10 +142,11 @@ int main(int argc, char** argv) {
   http::ApiClient admin(url, token), api(url);
 
   auto setup_start = Steady::now();
+  KeyPool keys(16);
   std::vector<Holder> holders(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     auto& h = holders[static_cast<std::size_t>(i)];
-    h.card = new_signer();
+    h.card = &keys.next();
     auto card_csr = pki::make_csr(*h.card, "card");
     if (!card_csr) die("card csr", card_csr.error());
     auto card =
@@ -142,14 +155,14 @@ int main(int argc, char** argv) {
                                        {"birth_date", "1980-01-01"},
                                        {"sex", 1},
                                        {"sign_csr", base64_encode(pki::to_der(card_csr->get()))},
-                                       {"auth_csr", base64_encode(csr_for("card"))}});
+                                       {"auth_csr", base64_encode(csr_for(keys, "card"))}});
     if (!card) die("issuing a card", card.error());
     for (const auto& c : (*card)["certificates"])
       if (c["kind"] == "card_sign") {
         h.card_cert = *base64_decode(c["certificate"].get<std::string>());
         h.card_serial = c["serial"];
       }
-    h.old_phone = new_phone("old-" + run + "-" + std::to_string(i));
+    h.old_phone = new_phone(keys, "old-" + run + "-" + std::to_string(i));
     auto first = api.post("/v1/applications", application(api, h, h.old_phone, "new"));
     if (!first) die("the old phone's application", first.error());
     if ((*first)["status"] != "issued") {
@@ -164,7 +177,7 @@ int main(int argc, char** argv) {
       if (c["kind"] == "phone_auth")
         h.old_ocsp = ocsp_path(*base64_decode(c["certificate"].get<std::string>()),
                                *base64_decode((*app)["ca"]["auth"].get<std::string>()));
-    h.new_phone = new_phone("new-" + run + "-" + std::to_string(i));
+    h.new_phone = new_phone(keys, "new-" + run + "-" + std::to_string(i));
     h.change = application(api, h, h.new_phone, "device_change");
   }
   double setup_s = std::chrono::duration<double>(Steady::now() - setup_start).count();
