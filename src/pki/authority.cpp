@@ -1,9 +1,11 @@
 #include "pki/authority.h"
 
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include "core/encoding.h"
 #include "core/files.h"
+#include "pki/der_writer.h"
 #include "pki/signer.h"
 
 namespace smacert::pki {
@@ -53,89 +55,68 @@ Result<X509NamePtr> make_name(std::initializer_list<std::pair<const char*, std::
   return name;
 }
 
-GENERAL_NAME* uri_name(const std::string& uri) {
-  GENERAL_NAME* gn = GENERAL_NAME_new();
-  ASN1_IA5STRING* s = ASN1_IA5STRING_new();
-  ASN1_STRING_set(s, uri.data(), static_cast<int>(uri.size()));
-  GENERAL_NAME_set0_value(gn, GEN_URI, s);
-  return gn;
-}
-
-Status add_aia_and_crldp(X509* cert, const PkiConfig& config, CaKind kind) {
-  // RFC 5280 4.2.2.1: id-ad-ocsp accessLocation.
-  AuthorityInfoAccessPtr aia(sk_ACCESS_DESCRIPTION_new_null());
-  ACCESS_DESCRIPTION* ad = ACCESS_DESCRIPTION_new();
-  ad->method = OBJ_nid2obj(NID_ad_OCSP);
-  GENERAL_NAME_free(ad->location);
-  ad->location = uri_name(config.ocsp_url(kind));
-  sk_ACCESS_DESCRIPTION_push(aia.get(), ad);
-  if (!X509_add1_ext_i2d(cert, NID_info_access, aia.get(), 0, X509V3_ADD_DEFAULT))
-    return fail(openssl_error(Errc::crypto, "adding the OCSP URL"));
-  // RFC 5280 4.2.1.13: one distribution point with a full name.
-  CrlDistPointsPtr dps(sk_DIST_POINT_new_null());
-  DIST_POINT* dp = DIST_POINT_new();
-  dp->distpoint = DIST_POINT_NAME_new();
-  dp->distpoint->type = 0;
-  dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
-  sk_GENERAL_NAME_push(dp->distpoint->name.fullname, uri_name(config.crl_url(kind)));
-  sk_DIST_POINT_push(dps.get(), dp);
-  if (!X509_add1_ext_i2d(cert, NID_crl_distribution_points, dps.get(), 0, X509V3_ADD_DEFAULT))
-    return fail(openssl_error(Errc::crypto, "adding the CRL distribution point"));
-  return {};
-}
-
-Status add_policy(X509* cert, const std::string& oid, bool critical) {
-  CertPoliciesPtr policies(sk_POLICYINFO_new_null());
-  POLICYINFO* info = POLICYINFO_new();
-  ASN1_OBJECT_free(info->policyid);
-  info->policyid = OBJ_txt2obj(oid.c_str(), 1);
-  if (!info->policyid) {
-    POLICYINFO_free(info);
-    return fail(Errc::invalid_argument, "the policy OID '" + oid + "' is not a dotted OID");
-  }
-  sk_POLICYINFO_push(policies.get(), info);
-  if (!X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), critical ? 1 : 0,
-                         X509V3_ADD_DEFAULT))
-    return fail(openssl_error(Errc::crypto, "adding the certificate policy"));
-  return {};
-}
-
 // JPKI's arc for the four basic facts (spec/jpki-card.md §5).
 constexpr const char* kFactArc = "1.2.392.200149.8.5.5.";
 
-Status add_facts_san(X509* cert, const HolderFacts& f) {
+// RFC 5280 4.1.2.4 Name, one attribute per RDN: the country as a
+// PrintableString (X.520), the rest as UTF8String (RFC 5280 4.1.2.6), with
+// X.520's upper bounds (characters): C 2, L 128, CN 64.
+struct Attribute {
+  enum Type { country, locality, common_name } type;
+  std::string_view value;
+};
+
+Result<Bytes> encode_name(std::initializer_list<Attribute> attributes) {
+  std::vector<Bytes> rdns;
+  for (const auto& a : attributes) {
+    static constexpr const char* kOid[] = {"2.5.4.6", "2.5.4.7", "2.5.4.3"};
+    static constexpr std::size_t kMax[] = {2, 128, 64};
+    static constexpr const char* kName[] = {"C", "L", "CN"};
+    const std::size_t chars = utf8_chars(a.value).size();
+    if (chars == 0 || chars > kMax[a.type] || !valid_utf8(a.value))
+      return fail(Errc::invalid_argument, std::string("the name's ") + kName[a.type] +
+                                              " must be 1 to " + std::to_string(kMax[a.type]) +
+                                              " characters of UTF-8");
+    const std::uint8_t type =
+        a.type == Attribute::country ? der::tag::kPrintableString : der::tag::kUtf8String;
+    rdns.push_back(der::tlv(der::tag::kSet, der::sequence({der::oid(kOid[a.type]),
+                                                           der::tlv(type, as_bytes(a.value))})));
+  }
+  Bytes content;
+  for (const auto& r : rdns) content.insert(content.end(), r.begin(), r.end());
+  return der::tlv(der::tag::kSequence, content);
+}
+
+// RFC 5280 4.2.1.6 GeneralName uniformResourceIdentifier [6] IA5String.
+Bytes uri_name(const std::string& uri) {
+  return der::tlv(der::tag::context(6, false), as_bytes(uri));
+}
+
+// subjectAltName of the four basic facts: otherName [0] { OID, [0] EXPLICIT UTF8String }.
+Bytes facts_extension(const HolderFacts& f, std::string_view birth) {
   auto subst = [](const std::string& given, std::string_view text) {
     if (!given.empty()) return given;
-    std::size_t chars = 0;
-    for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
-    return std::string(chars, '0');
+    return std::string(utf8_chars(text).size(), '0');
   };
-  auto birth = jpki_birth_date(f.birth_date);
-  if (!birth) return fail(birth.error());
   // Real certificates carry them in the order .1 .4 .3 .5 .2 .6.
   const std::pair<int, std::string> entries[] = {
       {1, f.name},
-      {4, *birth},
+      {4, std::string(birth)},
       {3, std::to_string(f.sex)},
       {5, f.address},
       {2, subst(f.name_substitution, f.name)},
       {6, subst(f.address_substitution, f.address)},
   };
-  GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+  Bytes names;
   for (auto& [arc, value] : entries) {
-    // otherName value: [0] EXPLICIT UTF8String.
-    ASN1_UTF8STRING* s = ASN1_UTF8STRING_new();
-    ASN1_STRING_set(s, value.data(), static_cast<int>(value.size()));
-    ASN1_TYPE* any = ASN1_TYPE_new();
-    ASN1_TYPE_set(any, V_ASN1_UTF8STRING, s);
-    GENERAL_NAME* gn = GENERAL_NAME_new();
-    std::string oid = kFactArc + std::to_string(arc);
-    GENERAL_NAME_set0_othername(gn, OBJ_txt2obj(oid.c_str(), 1), any);
-    sk_GENERAL_NAME_push(names.get(), gn);
+    Bytes other = der::tlv(
+        der::tag::context(0),
+        der::concat(
+            {der::oid(kFactArc + std::to_string(arc)),
+             der::tlv(der::tag::context(0), der::tlv(der::tag::kUtf8String, as_bytes(value)))}));
+    names.insert(names.end(), other.begin(), other.end());
   }
-  if (!X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT))
-    return fail(openssl_error(Errc::crypto, "adding the basic facts"));
-  return {};
+  return der::extension("2.5.29.17", false, der::tlv(der::tag::kSequence, names));
 }
 
 Status check_subject_id(const std::string& id) {
@@ -168,32 +149,6 @@ Result<X509Ptr> new_certificate(const std::string& serial_hex, const X509_NAME* 
   if (cert && !X509_set_pubkey(cert->get(), pub))
     return fail(openssl_error(Errc::crypto, "building a certificate"));
   return cert;
-}
-
-// The requester's SubjectPublicKeyInfo, copied from its parts: the same bytes
-// X509_set_pubkey would write, without OpenSSL 3.0 encoding the key again.
-Status copy_public_key(X509* cert, const CertificateRequest& csr) {
-  auto object = [](ByteView tlv) {
-    const unsigned char* p = tlv.data();
-    return Asn1ObjectPtr(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(tlv.size())));
-  };
-  Asn1ObjectPtr algorithm = object(csr.algorithm_oid());
-  Asn1ObjectPtr curve = csr.curve_oid().empty() ? nullptr : object(csr.curve_oid());
-  ByteView bits = csr.key_bits();
-  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits.data(), bits.size()));
-  if (!algorithm || (!csr.curve_oid().empty() && !curve) || copy == nullptr) {
-    OPENSSL_free(copy);
-    return fail(openssl_error(Errc::crypto, "copying the requester's public key"));
-  }
-  const int ptype = curve ? V_ASN1_OBJECT : V_ASN1_NULL;
-  if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), algorithm.get(), ptype, curve.get(), copy,
-                              static_cast<int>(bits.size()))) {
-    OPENSSL_free(copy);
-    return fail(openssl_error(Errc::crypto, "copying the requester's public key"));
-  }
-  algorithm.release();  // owned by the certificate now
-  curve.release();
-  return {};
 }
 
 Status sign_certificate(X509* cert, EVP_PKEY* key) {
@@ -307,7 +262,47 @@ CertificateAuthority::CertificateAuthority(CaKind kind, PkiConfig config, X509Pt
       cert_(std::move(cert)),
       key_(std::move(key)),
       ocsp_cert_(std::move(ocsp_cert)),
-      ocsp_key_(std::move(ocsp_key)) {}
+      ocsp_key_(std::move(ocsp_key)),
+      signature_algorithm_(pki::signature_algorithm(key_.get())) {
+  unsigned char* p = nullptr;
+  int n = i2d_X509_NAME(X509_get_subject_name(cert_.get()), &p);
+  if (n > 0) name_der_.assign(p, p + n);
+  OPENSSL_free(p);
+  // RFC 5280 4.2.1.1 keyIdentifier [0]: the CA's own subject key identifier,
+  // or the SHA-1 of its key bits (4.2.1.2 method 1) for a root made without one.
+  Bytes key_id;
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert_.get())) {
+    key_id.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
+  } else {
+    key_id.resize(EVP_MAX_MD_SIZE);
+    unsigned len = 0;
+    X509_pubkey_digest(cert_.get(), EVP_sha1(), key_id.data(), &len);
+    key_id.resize(len);
+  }
+  authority_key_identifier_ = der::extension(
+      "2.5.29.35", false, der::sequence({der::tlv(der::tag::context(0, false), key_id)}));
+  // RFC 5280 4.2.1.3 keyUsage, critical: digitalSignature (bit 0), and
+  // nonRepudiation (bit 1) for signature certificates.
+  static const std::uint8_t kSignUsage[] = {der::tag::kBitString, 2, 6, 0xc0};
+  static const std::uint8_t kAuthUsage[] = {der::tag::kBitString, 2, 7, 0x80};
+  key_usage_ = der::extension("2.5.29.15", true,
+                              kind_ == CaKind::sign ? ByteView(kSignUsage) : ByteView(kAuthUsage));
+  // RFC 5280 4.2.1.4: one PolicyInformation with the kind's OID, no qualifiers.
+  for (auto k : {CertificateKind::card_sign, CertificateKind::card_auth,
+                 CertificateKind::phone_sign, CertificateKind::phone_auth})
+    policies_[static_cast<std::size_t>(k)] =
+        der::extension("2.5.29.32", config_.policies_critical,
+                       der::sequence({der::sequence({der::oid(config_.policies.of(k))})}));
+  // RFC 5280 4.2.2.1 AIA id-ad-ocsp; 4.2.1.13 one distribution point with a full name.
+  locations_ = der::concat(
+      {der::extension("1.3.6.1.5.5.7.1.1", false,
+                      der::sequence({der::sequence(
+                          {der::oid("1.3.6.1.5.5.7.48.1"), uri_name(config_.ocsp_url(kind_))})})),
+       der::extension("2.5.29.31", false,
+                      der::sequence({der::sequence({der::tlv(
+                          der::tag::context(0),
+                          der::tlv(der::tag::context(0), uri_name(config_.crl_url(kind_))))})}))});
+}
 
 Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open_or_create(
     const fs::path& dir, CaKind kind, const PkiConfig& config, const Clock& clock, Random& random) {
@@ -381,33 +376,48 @@ Result<Bytes> CertificateAuthority::issue(const IssueRequest& r) const {
       return fail(Errc::policy, "a phone certificate may not outlive the card certificate (" +
                                     to_rfc3339(*r.not_after_limit) + ")");
   }
-  // Step 6: build it to the profile.
-  Result<X509NamePtr> subject = [&] {
-    if (!signature) return make_name({{"C", "JP"}, {"CN", r.subject_id}});
+  // Step 6: build it to the profile (RFC 5280 4.1), the parts this CA fixes
+  // encoded once, in the order OpenSSL's encoders keep.
+  Result<Bytes> subject = [&]() -> Result<Bytes> {
+    if (!signature)
+      return encode_name({{Attribute::country, "JP"}, {Attribute::common_name, r.subject_id}});
     auto loc = split_address(r.facts->address);
-    if (!loc) return Result<X509NamePtr>(fail(loc.error()));
-    return make_name(
-        {{"C", "JP"}, {"L", loc->prefecture}, {"L", loc->municipality}, {"CN", r.subject_id}});
+    if (!loc) return fail(loc.error());
+    return encode_name({{Attribute::country, "JP"},
+                        {Attribute::locality, loc->prefecture},
+                        {Attribute::locality, loc->municipality},
+                        {Attribute::common_name, r.subject_id}});
   }();
   if (!subject) return fail(subject.error());
-  auto cert = new_certificate(r.serial, subject->get(), X509_get_subject_name(cert_.get()),
-                              r.not_before, r.not_after);
-  if (!cert) return fail(cert.error());
-  X509* c = cert->get();
-  SMACERT_TRY_STATUS(copy_public_key(c, *r.csr));
-  SMACERT_TRY_STATUS(add_conf_ext(
-      c, cert_.get(), NID_key_usage,
-      signature ? "critical,digitalSignature,nonRepudiation" : "critical,digitalSignature"));
-  SMACERT_TRY_STATUS(add_policy(c, config_.policies.of(r.kind), config_.policies_critical));
-  if (signature) SMACERT_TRY_STATUS(add_facts_san(c, *r.facts));
-  SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_subject_key_identifier, "hash"));
-  SMACERT_TRY_STATUS(add_conf_ext(c, cert_.get(), NID_authority_key_identifier, "keyid:always"));
-  SMACERT_TRY_STATUS(add_aia_and_crldp(c, config_, kind_));
-  // Step 7: sign. The DER is the product: this X509 object carries its key
-  // as bytes only (copy_public_key), and parsing it back would cost OpenSSL
-  // 3.0's key decoders for nothing.
-  SMACERT_TRY_STATUS(sign_certificate(c, key_.get()));
-  return to_der(c);
+  Result<Bytes> serial = hex_decode(r.serial.size() % 2 ? "0" + r.serial : r.serial);
+  if (r.serial.empty() || r.serial.size() > 40 || !serial)
+    return fail(Errc::invalid_argument, "a serial number is 1 to 40 hex digits");
+  Bytes facts;
+  if (signature) {
+    auto birth = jpki_birth_date(r.facts->birth_date);
+    if (!birth) return fail(birth.error());
+    facts = facts_extension(*r.facts, *birth);
+  }
+  const CertificateRequest& csr = *r.csr;
+  // The requester's key as algorithm, parameters (NULL for RSA, RFC 3279
+  // 2.3.1; the named curve for EC, RFC 5480 2.1.1) and key bits.
+  const Bytes spki = der::sequence(
+      {der::sequence(
+           {csr.algorithm_oid(), csr.curve_oid().empty() ? der::null() : Bytes{}, csr.curve_oid()}),
+       der::bit_string(csr.key_bits())});
+  // RFC 5280 4.2.1.2 method 1: the SHA-1 of the subjectPublicKey bits.
+  Bytes ski(SHA_DIGEST_LENGTH);
+  SHA1(csr.key_bits().data(), csr.key_bits().size(), ski.data());
+  static const std::uint8_t kVersion3[] = {der::tag::context(0), 3, der::tag::kInteger, 1, 2};
+  const Bytes tbs = der::sequence(
+      {kVersion3, der::integer(*serial), signature_algorithm_, name_der_,
+       der::sequence({der::time(r.not_before), der::time(r.not_after)}), *subject, spki,
+       der::tlv(der::tag::context(3),
+                der::sequence({key_usage_, policies_[static_cast<std::size_t>(r.kind)], facts,
+                               der::extension("2.5.29.14", false, der::octet_string(ski)),
+                               authority_key_identifier_, locations_}))});
+  // Step 7: sign.
+  return signed_der(key_.get(), signature_algorithm_, tbs);
 }
 
 Result<X509ReqPtr> make_csr(Signer& signer, std::string_view cn) {

@@ -4,6 +4,7 @@
 // profile.h, and does no I/O beyond its own key folder.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -45,10 +46,20 @@ class CertificateAuthority {
   X509* ocsp_certificate() const { return ocsp_cert_.get(); }
   EVP_PKEY* ocsp_key() const { return ocsp_key_.get(); }
 
+  // What every certificate and CRL this CA signs repeats, encoded once: its
+  // Name (DER), the AlgorithmIdentifier of its signatures and the
+  // authorityKeyIdentifier Extension naming its key (RFC 5280 4.2.1.1).
+  const Bytes& name_der() const { return name_der_; }
+  const Bytes& signature_algorithm() const { return signature_algorithm_; }
+  const Bytes& authority_key_identifier() const { return authority_key_identifier_; }
+
   // Step 1 checks the request (kind, proof of possession, key policy, facts,
   // validity); step 2 builds the certificate; step 3 signs it. The caller has
   // already persisted the serial (persist before sign).
-  // The certificate, DER. Its notBefore and notAfter are the request's, to the second.
+  // The certificate, DER, written directly (der_writer.h) from the parts the
+  // profile fixes for this CA, encoded once, and the request's own; the same
+  // bytes OpenSSL's X509 encoders make (tests/pki/certificate_der_test.cpp).
+  // Its notBefore and notAfter are the request's, to the second.
   Result<Bytes> issue(const IssueRequest& request) const;
 
  private:
@@ -60,6 +71,12 @@ class CertificateAuthority {
   PkeyPtr key_;
   X509Ptr ocsp_cert_;
   PkeyPtr ocsp_key_;
+  Bytes name_der_, signature_algorithm_, authority_key_identifier_;
+  // The other Extensions the profile fixes: keyUsage, the certificatePolicies
+  // of each kind, and AIA + CRL distribution point.
+  Bytes key_usage_;
+  std::array<Bytes, 4> policies_;  // by CertificateKind
+  Bytes locations_;
 };
 
 // Both hierarchies, in `data_dir`/ca/sign and `data_dir`/ca/auth.

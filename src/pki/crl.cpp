@@ -4,80 +4,16 @@
 #include <cstring>
 
 #include "pki/der_writer.h"
+#include "pki/signer.h"
 
 namespace smacert::pki {
 namespace {
-
-// Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil
-// inverse): no locale, no lock, no gmtime.
-void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const long long era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(yoe + era * 400) + (m <= 2);
-}
-
-// RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on.
-std::size_t put_time(std::uint8_t* out, TimePoint t) {
-  const long long s = to_unix(t);
-  long long days = s / 86400, secs = s % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  int year = 0;
-  unsigned month = 0, day = 0;
-  civil_from_days(days, year, month, day);
-  const bool utc = year >= 1950 && year <= 2049;
-  std::uint8_t* p = out + 2;
-  auto two = [&p](unsigned v) {
-    *p++ = static_cast<std::uint8_t>('0' + v / 10);
-    *p++ = static_cast<std::uint8_t>('0' + v % 10);
-  };
-  const unsigned y = static_cast<unsigned>(year);
-  if (!utc) two(y / 100 % 100);
-  two(y % 100);
-  two(month);
-  two(day);
-  two(static_cast<unsigned>(secs / 3600));
-  two(static_cast<unsigned>(secs / 60 % 60));
-  two(static_cast<unsigned>(secs % 60));
-  *p++ = 'Z';
-  out[0] = utc ? der::tag::kUtcTime : 0x18;  // GeneralizedTime
-  out[1] = static_cast<std::uint8_t>(p - out - 2);
-  return static_cast<std::size_t>(p - out);
-}
-
-Bytes time_der(TimePoint t) {
-  std::uint8_t buf[24];
-  return Bytes(buf, buf + put_time(buf, t));
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// tag || length for a content of `n` bytes.
-Bytes header(std::uint8_t tag, std::size_t n) {
-  Bytes h{tag};
-  if (n < 0x80) {
-    h.push_back(static_cast<std::uint8_t>(n));
-  } else {
-    std::uint8_t len[8];
-    int k = 0;
-    for (std::size_t v = n; v > 0; v >>= 8) len[k++] = static_cast<std::uint8_t>(v & 0xff);
-    h.push_back(static_cast<std::uint8_t>(0x80 | k));
-    while (k > 0) h.push_back(len[--k]);
-  }
-  return h;
 }
 
 Bytes integer64(std::int64_t v) {
@@ -91,35 +27,9 @@ Bytes integer64(std::int64_t v) {
   return der::tlv(der::tag::kInteger, content);
 }
 
-Bytes extension(std::string_view oid, ByteView value) {
-  return der::sequence({der::oid(oid), der::octet_string(value)});
-}
-
 }  // namespace
 
-CrlBuilder::CrlBuilder(const CertificateAuthority& ca) : ca_(ca) {
-  unsigned char* p = nullptr;
-  int n = i2d_X509_NAME(X509_get_subject_name(ca.certificate()), &p);
-  if (n > 0) issuer_.assign(p, p + n);
-  OPENSSL_free(p);
-  // RFC 4055 / RFC 5758: sha256WithRSAEncryption takes NULL parameters,
-  // ecdsa-with-SHA256 none.
-  signature_alg_ = EVP_PKEY_get_base_id(ca.key()) == EVP_PKEY_RSA
-                       ? der::sequence({der::oid("1.2.840.113549.1.1.11"), der::null()})
-                       : der::sequence({der::oid("1.2.840.10045.4.3.2")});
-  // RFC 5280 5.2.1: the keyIdentifier of the CA's subject key identifier.
-  Bytes key_id;
-  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca.certificate())) {
-    key_id.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
-  } else {
-    key_id.resize(EVP_MAX_MD_SIZE);
-    unsigned len = 0;
-    X509_pubkey_digest(ca.certificate(), EVP_sha1(), key_id.data(), &len);
-    key_id.resize(len);
-  }
-  aki_extension_ =
-      extension("2.5.29.35", der::sequence({der::tlv(der::tag::context(0, false), key_id)}));
-}
+CrlBuilder::CrlBuilder(const CertificateAuthority& ca) : ca_(ca) {}
 
 // Magnitude of a positive hex serial of at most 20 octets, as a key.
 Result<CrlBuilder::Key> CrlBuilder::key_of(std::string_view hex) {
@@ -164,7 +74,7 @@ Result<CrlBuilder::Item> CrlBuilder::encode(const CrlEntry& e) {
   if (pad) body[n++] = 0;
   std::memcpy(body + n, key->data() + 1, size);
   n += size;
-  n += put_time(body + n, e.revoked_at);
+  n += der::put_time(body + n, e.revoked_at);
   // RFC 5280 5.3.1: "the reason code CRL entry extension SHOULD be absent
   // instead of using the unspecified (0) reasonCode value".
   if (e.reason != RevocationReason::unspecified) {
@@ -273,34 +183,37 @@ void CrlBuilder::clear() {
 }
 
 Result<Bytes> CrlBuilder::build(const CrlParams& params) const {
-  if (issuer_.empty()) return fail(openssl_error(Errc::crypto, "encoding the CRL's issuer"));
+  const Bytes& issuer = ca_.name_der();
+  const Bytes& signature_alg = ca_.signature_algorithm();
   // RFC 5280 5.1.2.1: version 2 (INTEGER 1) because the CRL carries extensions.
   const Bytes version = der::small_integer(1);
-  const Bytes this_update = time_der(params.this_update);
-  const Bytes next_update = time_der(params.next_update);
+  const Bytes this_update = der::time(params.this_update);
+  const Bytes next_update = der::time(params.next_update);
   // RFC 5280 5.2.1 (AKI, MUST) and 5.2.3 (CRL number, MUST), in that order.
   const Bytes extensions =
       der::tlv(der::tag::context(0),
-               der::sequence({aki_extension_, extension("2.5.29.20", integer64(params.number))}));
+               der::sequence({ca_.authority_key_identifier(),
+                              der::extension("2.5.29.20", false, integer64(params.number))}));
   // RFC 5280 5.1.2.6: revokedCertificates is absent when there are none.
-  const Bytes revoked_header = count_ == 0 ? Bytes{} : header(der::tag::kSequence, entries_bytes_);
-  const std::size_t tbs_content = version.size() + signature_alg_.size() + issuer_.size() +
+  const Bytes revoked_header =
+      count_ == 0 ? Bytes{} : der::header(der::tag::kSequence, entries_bytes_);
+  const std::size_t tbs_content = version.size() + signature_alg.size() + issuer.size() +
                                   this_update.size() + next_update.size() + revoked_header.size() +
                                   entries_bytes_ + extensions.size();
-  const Bytes tbs_header = header(der::tag::kSequence, tbs_content);
+  const Bytes tbs_header = der::header(der::tag::kSequence, tbs_content);
   const std::size_t tbs_size = tbs_header.size() + tbs_content;
 
   // The whole CertificateList in one buffer: room for its own header first,
   // then the TBSCertList, which is signed where it lies.
   constexpr std::size_t kRoom = 6;
   Bytes out;
-  out.reserve(kRoom + tbs_size + signature_alg_.size() + 16 + 512);
+  out.reserve(kRoom + tbs_size + signature_alg.size() + 16 + 512);
   out.resize(kRoom);
   auto append = [&out](ByteView b) { out.insert(out.end(), b.begin(), b.end()); };
   append(tbs_header);
   append(version);
-  append(signature_alg_);
-  append(issuer_);
+  append(signature_alg);
+  append(issuer);
   append(this_update);
   append(next_update);
   append(revoked_header);
@@ -327,21 +240,12 @@ Result<Bytes> CrlBuilder::build(const CrlParams& params) const {
     if (c->second) put(*c->second);
   append(extensions);
 
-  MdCtxPtr md(EVP_MD_CTX_new());
-  std::size_t sig_len = 0;
-  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, ca_.key()) <= 0 ||
-      EVP_DigestSign(md.get(), nullptr, &sig_len, out.data() + kRoom, tbs_size) <= 0)
-    return fail(openssl_error(Errc::crypto, "signing the CRL"));
-  Bytes signature(sig_len);
-  if (EVP_DigestSign(md.get(), signature.data(), &sig_len, out.data() + kRoom, tbs_size) <= 0)
-    return fail(openssl_error(Errc::crypto, "signing the CRL"));
-  signature.resize(sig_len);
-  signature.insert(signature.begin(), 0);  // BIT STRING: no unused bits
-  append(signature_alg_);
-  append(header(0x03, signature.size()));
-  append(signature);
+  auto signature = sign_sha256_data(ca_.key(), ByteView(out).subspan(kRoom, tbs_size));
+  if (!signature) return fail(signature.error().context("signing the CRL"));
+  append(signature_alg);
+  append(der::bit_string(*signature));
 
-  const Bytes list_header = header(der::tag::kSequence, out.size() - kRoom);
+  const Bytes list_header = der::header(der::tag::kSequence, out.size() - kRoom);
   std::memcpy(out.data() + kRoom - list_header.size(), list_header.data(), list_header.size());
   out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kRoom - list_header.size()));
   return out;

@@ -72,10 +72,7 @@ class CrlBuilder {
   void fold();  // the changes into the sorted array
 
   const CertificateAuthority& ca_;
-  Bytes issuer_;              // the CA's subject Name, DER
-  Bytes signature_alg_;       // AlgorithmIdentifier for the CA key with SHA-256
-  Bytes aki_extension_;       // Extension: authorityKeyIdentifier keyIdentifier
-  std::vector<Item> sorted_;  // by key, unique
+  std::vector<Item> sorted_;                       // by key, unique
   std::map<Key, std::optional<Encoded>> changes_;  // since: set, or removed
   std::size_t count_ = 0;
   std::size_t entries_bytes_ = 0;

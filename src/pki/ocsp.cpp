@@ -6,6 +6,7 @@
 
 #include "core/encoding.h"
 #include "pki/der_reader.h"
+#include "pki/der_writer.h"
 
 namespace smacert::pki {
 namespace {
@@ -32,13 +33,6 @@ Bytes asn1_bytes(const ASN1_STRING* s) {
 
 using der::equals;
 using der::only;
-
-Result<Asn1IntegerPtr> serial_integer(ByteView serial) {
-  BignumPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
-  Asn1IntegerPtr i(BN_to_ASN1_INTEGER(bn.get(), nullptr));
-  if (!i) return fail(openssl_error(Errc::crypto, "encoding a serial"));
-  return i;
-}
 
 }  // namespace
 
@@ -137,44 +131,50 @@ Bytes ocsp_error_response(int response_status) {
   return Bytes{0x30, 0x03, 0x0a, 0x01, static_cast<std::uint8_t>(response_status)};
 }
 
-OcspSigner::OcspSigner(const CertificateAuthority& ca) : ca_(ca) {}
+OcspSigner::OcspSigner(const CertificateAuthority& ca)
+    : ca_(ca), signature_algorithm_(signature_algorithm(ca.ocsp_key())) {
+  X509* issuer = ca.certificate();
+  // RFC 6960 4.1.1: the hash algorithm with NULL parameters, as OpenSSL writes it.
+  const std::pair<const EVP_MD*, const char*> hashes[] = {{EVP_sha1(), "1.3.14.3.2.26"},
+                                                          {EVP_sha256(), "2.16.840.1.101.3.4.2.1"}};
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto& id = ids_[i];
+    id.name_hash = digest_name(issuer, hashes[i].first);
+    id.key_hash = digest_key(issuer, hashes[i].first);
+    id.prefix = der::concat({der::sequence({der::oid(hashes[i].second), der::null()}),
+                             der::octet_string(id.name_hash), der::octet_string(id.key_hash)});
+  }
+  // RFC 6960 4.2.1 ResponderID byKey [2] KeyHash: the SHA-1 of the signer's key bits.
+  responder_id_ = der::tlv(der::tag::context(2),
+                           der::octet_string(digest_key(ca.ocsp_certificate(), EVP_sha1())));
+  certs_ = der::tlv(der::tag::context(0), der::sequence({to_der(ca.ocsp_certificate())}));
+}
 
 Result<Bytes> OcspSigner::sign(ByteView serial, const CertStatus& status, TimePoint this_update,
                                TimePoint next_update, OcspQuery::Hash hash) const {
-  auto serial_int = serial_integer(serial);
-  if (!serial_int) return fail(serial_int.error());
-  X509* issuer = ca_.certificate();
-  OcspCertIdPtr id(OCSP_cert_id_new(hash == OcspQuery::Hash::sha1 ? EVP_sha1() : EVP_sha256(),
-                                    X509_get_subject_name(issuer), X509_get0_pubkey_bitstr(issuer),
-                                    serial_int->get()));
-  if (!id) return fail(openssl_error(Errc::crypto, "building an OCSP CertID"));
-  OcspBasicPtr basic(OCSP_BASICRESP_new());
-  Asn1TimePtr thisupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(this_update))));
-  Asn1TimePtr nextupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(next_update))));
-  int st = V_OCSP_CERTSTATUS_GOOD, reason = -1;
-  Asn1TimePtr revtime;
+  // CertStatus: good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo
+  // { revocationTime, revocationReason [0] EXPLICIT CRLReason }, unknown [2] IMPLICIT NULL.
+  Bytes cert_status{der::tag::context(0, false), 0};
   if (auto* r = std::get_if<Revoked>(&status)) {
-    st = V_OCSP_CERTSTATUS_REVOKED;
-    reason = static_cast<int>(r->reason);
-    revtime.reset(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(r->at))));
+    const std::uint8_t reason[] = {der::tag::context(0), 3, der::tag::kEnumerated, 1,
+                                   static_cast<std::uint8_t>(r->reason)};
+    cert_status =
+        der::tlv(der::tag::context(1), der::concat({der::generalized_time(r->at), reason}));
   } else if (std::holds_alternative<Unknown>(status)) {
-    st = V_OCSP_CERTSTATUS_UNKNOWN;
+    cert_status = {der::tag::context(2, false), 0};
   }
-  if (!OCSP_basic_add1_status(basic.get(), id.get(), st, reason, revtime.get(), thisupd.get(),
-                              nextupd.get()))
-    return fail(openssl_error(Errc::crypto, "adding an OCSP single response"));
-  // RFC 5019 2.2.2: byKey responder id; the delegated signer's certificate
-  // rides along so clients can check it chains to the CA.
-  if (!OCSP_basic_sign(basic.get(), ca_.ocsp_certificate(), ca_.ocsp_key(), EVP_sha256(), nullptr,
-                       OCSP_RESPID_KEY))
-    return fail(openssl_error(Errc::crypto, "signing an OCSP response"));
-  OcspResponsePtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
-  if (!resp) return fail(openssl_error(Errc::crypto, "wrapping an OCSP response"));
-  int len = i2d_OCSP_RESPONSE(resp.get(), nullptr);
-  Bytes out(static_cast<std::size_t>(len));
-  unsigned char* p = out.data();
-  i2d_OCSP_RESPONSE(resp.get(), &p);
-  return out;
+  const Bytes this_time = der::generalized_time(this_update);
+  const Bytes single = der::sequence(
+      {der::sequence({ids_[index(hash)].prefix, der::integer(serial)}), cert_status, this_time,
+       der::tlv(der::tag::context(0), der::generalized_time(next_update))});
+  const Bytes data = der::sequence({responder_id_, this_time, der::sequence({single})});
+  auto basic = signed_der(ca_.ocsp_key(), signature_algorithm_, data, certs_);
+  if (!basic) return fail(basic.error().context("signing an OCSP response"));
+  // OCSPResponse { successful, responseBytes [0] { id-pkix-ocsp-basic, OCTET STRING } }.
+  static const std::uint8_t kSuccessful[] = {der::tag::kEnumerated, 1, 0};
+  return der::sequence(
+      {kSuccessful, der::tlv(der::tag::context(0), der::sequence({der::oid("1.3.6.1.5.5.7.48.1.1"),
+                                                                  der::octet_string(*basic)}))});
 }
 
 OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
@@ -186,10 +186,7 @@ OcspResponder::OcspResponder(const Authorities& authorities, const Clock& clock)
       internal_error_(
           std::make_shared<Bytes>(ocsp_error_response(OCSP_RESPONSE_STATUS_INTERNALERROR))) {
   for (auto* ca : {authorities.sign.get(), authorities.auth.get()}) {
-    X509* c = ca->certificate();
-    issuers_.push_back(Issuer{ca->kind(), digest_name(c, EVP_sha1()), digest_key(c, EVP_sha1()),
-                              digest_name(c, EVP_sha256()), digest_key(c, EVP_sha256()),
-                              OcspSigner(*ca)});
+    issuers_.push_back(Issuer{ca->kind(), OcspSigner(*ca)});
   }
 }
 
@@ -214,12 +211,10 @@ const OcspResponder::Issuer* OcspResponder::match_issuer(OcspQuery::Hash hash, B
   auto same = [](ByteView a, const Bytes& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
   };
-  for (const auto& i : issuers_) {
-    bool sha1 = hash == OcspQuery::Hash::sha1;
-    if (same(name_hash, sha1 ? i.sha1_name : i.sha256_name) &&
-        same(key_hash, sha1 ? i.sha1_key : i.sha256_key))
+  for (const auto& i : issuers_)
+    if (same(name_hash, i.signer.issuer_name_hash(hash)) &&
+        same(key_hash, i.signer.issuer_key_hash(hash)))
       return &i;
-  }
   return nullptr;
 }
 

@@ -48,16 +48,33 @@ std::optional<OcspQueryView> parse_simple_ocsp_request(ByteView der);
 // RFC 6960 4.2.1 OCSPResponseStatus answers without a body.
 Bytes ocsp_error_response(int response_status);  // OCSP_RESPONSE_STATUS_*
 
-// Signs responses for one CA with its delegated signer.
+// Signs responses for one CA with its delegated signer (RFC 6960 4.2.1,
+// RFC 5019 2.2): one SingleResponse, the responder by key hash, producedAt =
+// thisUpdate, and the signer's certificate so clients can check that the CA
+// issued it. The DER is written directly (der_writer.h) from parts encoded
+// once; tests/pki/ocsp_test.cpp holds it to what OpenSSL's OCSP_basic_sign
+// makes.
 class OcspSigner {
  public:
   explicit OcspSigner(const CertificateAuthority& ca);
   Result<Bytes> sign(ByteView serial, const CertStatus& status, TimePoint this_update,
                      TimePoint next_update, OcspQuery::Hash hash = OcspQuery::Hash::sha1) const;
   const CertificateAuthority& ca() const { return ca_; }
+  // The CA's issuerNameHash and issuerKeyHash (RFC 6960 4.1.1) under `hash`.
+  const Bytes& issuer_name_hash(OcspQuery::Hash hash) const { return ids_[index(hash)].name_hash; }
+  const Bytes& issuer_key_hash(OcspQuery::Hash hash) const { return ids_[index(hash)].key_hash; }
 
  private:
+  static std::size_t index(OcspQuery::Hash h) { return h == OcspQuery::Hash::sha1 ? 0 : 1; }
+  struct CertIdParts {
+    Bytes name_hash, key_hash;
+    Bytes prefix;  // CertID's content up to the serial: hashAlgorithm, both hashes
+  };
   const CertificateAuthority& ca_;
+  std::array<CertIdParts, 2> ids_;  // SHA-1, SHA-256
+  Bytes responder_id_;              // ResponderID byKey [2]
+  Bytes signature_algorithm_;       // of the delegated signer's key
+  Bytes certs_;                     // [0] EXPLICIT SEQUENCE OF Certificate: the signer's
 };
 
 // One pre-signed answer and what it says: what the signer hands out and the
@@ -117,7 +134,6 @@ class OcspResponder {
  private:
   struct Issuer {
     CaKind kind;
-    Bytes sha1_name, sha1_key, sha256_name, sha256_key;
     OcspSigner signer;
   };
   // Buffers for answers put together on the fast path: one whose previous

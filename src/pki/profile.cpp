@@ -174,9 +174,6 @@ Result<std::string> jpki_birth_date(std::string_view ymd) {
   return out;
 }
 
-namespace {
-
-// Splits UTF-8 text into characters (code point sequences).
 std::vector<std::string_view> utf8_chars(std::string_view s) {
   std::vector<std::string_view> out;
   for (std::size_t i = 0; i < s.size();) {
@@ -200,8 +197,6 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 Result<AddressLocality> split_address(std::string_view address) {
   auto chars = utf8_chars(address);

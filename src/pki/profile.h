@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -79,6 +80,11 @@ struct AddressLocality {
 Result<AddressLocality> split_address(std::string_view address);
 
 Status check_facts(const HolderFacts& f);
+
+// UTF-8 text split into characters (code point sequences), and whether it is
+// well-formed UTF-8 (lead and continuation octets; overlongs not rejected).
+std::vector<std::string_view> utf8_chars(std::string_view s);
+bool valid_utf8(std::string_view s);
 
 // Card certificates run until the holder's 5th birthday after `issued`, to the
 // CA's end of day 23:59:59 Japan time (§5).

@@ -51,6 +51,31 @@ Result<Bytes> SoftwareSigner::sign_sha256(ByteView digest) {
   return sig;
 }
 
+Bytes signature_algorithm(const EVP_PKEY* key) {
+  return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA
+             ? der::sequence({der::oid("1.2.840.113549.1.1.11"), der::null()})
+             : der::sequence({der::oid("1.2.840.10045.4.3.2")});
+}
+
+Result<Bytes> sign_sha256_data(EVP_PKEY* key, ByteView tbs) {
+  MdCtxPtr md(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) <= 0 ||
+      EVP_DigestSign(md.get(), nullptr, &len, tbs.data(), tbs.size()) <= 0)
+    return fail(openssl_error(Errc::crypto, "preparing a signature"));
+  Bytes sig(len);
+  if (EVP_DigestSign(md.get(), sig.data(), &len, tbs.data(), tbs.size()) <= 0)
+    return fail(openssl_error(Errc::crypto, "signing"));
+  sig.resize(len);
+  return sig;
+}
+
+Result<Bytes> signed_der(EVP_PKEY* key, ByteView algorithm, ByteView tbs, ByteView tail) {
+  auto sig = sign_sha256_data(key, tbs);
+  if (!sig) return fail(sig.error());
+  return der::sequence({tbs, algorithm, der::bit_string(*sig), tail});
+}
+
 Status verify_sha256_signature(const EVP_PKEY* key, ByteView data, ByteView signature) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,

@@ -34,6 +34,16 @@ Bytes sha256_digest_info(ByteView digest);
 // the digest, with a private key held in this process.
 Result<Bytes> sign_digest_info_rsa(EVP_PKEY* key, ByteView digest_info);
 
+// The X.509 way of signing with a key of this process: the
+// AlgorithmIdentifier (sha256WithRSAEncryption with NULL parameters, RFC
+// 4055; ecdsa-with-SHA256 without, RFC 5758) and the signature over `tbs`.
+Bytes signature_algorithm(const EVP_PKEY* key);
+Result<Bytes> sign_sha256_data(EVP_PKEY* key, ByteView tbs);
+// SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING } (certificates,
+// RFC 5280 4.1.1.1; BasicOCSPResponse without certs, RFC 6960 4.2.1), with
+// `tail` after the signature.
+Result<Bytes> signed_der(EVP_PKEY* key, ByteView algorithm, ByteView tbs, ByteView tail = {});
+
 // Checks a signature made by sign_sha256 over SHA-256(data).
 Status verify_sha256_signature(const EVP_PKEY* key, ByteView data, ByteView signature);
 

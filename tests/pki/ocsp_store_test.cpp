@@ -67,11 +67,11 @@ struct Signed {
   std::shared_ptr<const OcspEntry> entry;
 };
 
-// Responses as OpenSSL makes them (OcspSigner): both CAs, every status,
-// serials of 1 to 20 octets.
-std::vector<Signed> sign_many(TestPki& pki, const OcspResponder& signer, std::size_t n) {
+// Responses as OcspSigner makes them: both CAs, every status,
+// serials of 1 to 20 octets, none of them in `used` (hex; filled in).
+std::vector<Signed> sign_many(TestPki& pki, const OcspResponder& signer, std::size_t n,
+                              std::set<std::string>& used) {
   std::vector<Signed> out;
-  std::set<std::string> used;  // hex
   for (std::size_t i = 0; i < n; ++i) {
     CaKind ca = i % 2 ? CaKind::sign : CaKind::auth;
     Bytes serial;
@@ -87,14 +87,15 @@ std::vector<Signed> sign_many(TestPki& pki, const OcspResponder& signer, std::si
 class OcspSplice : public ::testing::TestWithParam<KeyAlgorithm> {};
 
 // The answer put together from the kept parts and the shared frame is, byte
-// for byte, the response OpenSSL signed, whatever the signer's algorithm,
+// for byte, the signed response, whatever the signer's algorithm,
 // the status, the serial's length or the signature's length; through the
 // store, through the responder's fast path, and through its parsed path.
 TEST_P(OcspSplice, SplicedAnswersAreTheSignedResponsesByteForByte) {
   TestPki pki(with(GetParam()));
   OcspResponder responder(pki.authorities(), pki.clock());
   const std::size_t n = GetParam() == KeyAlgorithm::p256 ? 600 : 200;
-  auto signed_ = sign_many(pki, responder, n);
+  std::set<std::string> used;
+  auto signed_ = sign_many(pki, responder, n, used);
   ASSERT_EQ(signed_.size(), n);
   OcspStore store;
   std::set<std::size_t> signature_sizes, response_sizes;
@@ -153,9 +154,10 @@ TEST(OcspStore, ResponsesOfSeveralSignersKeepTheirOwnFrames) {
   TestPki a(with(KeyAlgorithm::p256)), b(with(KeyAlgorithm::p256)), c;
   OcspStore store;
   std::vector<Signed> all;
+  std::set<std::string> used;  // one store: no serial twice across the three
   for (TestPki* pki : {&a, &b, &c}) {
     OcspResponder signer(pki->authorities(), pki->clock());
-    for (auto& s : sign_many(*pki, signer, 30)) all.push_back(std::move(s));
+    for (auto& s : sign_many(*pki, signer, 30, used)) all.push_back(std::move(s));
   }
   for (const auto& s : all)
     ASSERT_TRUE(store.put(s.serial, s.entry->response, s.entry->status, s.entry->next_update));

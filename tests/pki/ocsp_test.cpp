@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/encoding.h"
+#include "pki/der_reader.h"
+#include "pki/der_writer.h"
 #include "support/test_pki.h"
 
 namespace smacert::pki {
@@ -302,6 +305,148 @@ TEST_F(OcspTest, AResponseForAnotherCertificateOrPastItsNextUpdateIsRefused) {
                 .code,
             Errc::verification);
 }
+
+// The response as OpenSSL's OCSP_basic_sign makes it (the slow path
+// OcspSigner replaced). OpenSSL stamps producedAt with the wall clock.
+Bytes reference_response(const CertificateAuthority& ca, ByteView serial, const CertStatus& status,
+                         TimePoint this_update, TimePoint next_update, const EVP_MD* md) {
+  BignumPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
+  Asn1IntegerPtr serial_int(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  X509* issuer = ca.certificate();
+  OcspCertIdPtr id(OCSP_cert_id_new(md, X509_get_subject_name(issuer),
+                                    X509_get0_pubkey_bitstr(issuer), serial_int.get()));
+  OcspBasicPtr basic(OCSP_BASICRESP_new());
+  Asn1TimePtr thisupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(this_update))));
+  Asn1TimePtr nextupd(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(next_update))));
+  int st = V_OCSP_CERTSTATUS_GOOD, reason = -1;
+  Asn1TimePtr revtime;
+  if (auto* r = std::get_if<Revoked>(&status)) {
+    st = V_OCSP_CERTSTATUS_REVOKED;
+    reason = static_cast<int>(r->reason);
+    revtime.reset(ASN1_TIME_set(nullptr, static_cast<time_t>(to_unix(r->at))));
+  } else if (std::holds_alternative<Unknown>(status)) {
+    st = V_OCSP_CERTSTATUS_UNKNOWN;
+  }
+  EXPECT_TRUE(OCSP_basic_add1_status(basic.get(), id.get(), st, reason, revtime.get(),
+                                     thisupd.get(), nextupd.get()));
+  EXPECT_TRUE(OCSP_basic_sign(basic.get(), ca.ocsp_certificate(), ca.ocsp_key(), EVP_sha256(),
+                              nullptr, OCSP_RESPID_KEY));
+  OcspResponsePtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  int len = i2d_OCSP_RESPONSE(resp.get(), nullptr);
+  Bytes out(static_cast<std::size_t>(len));
+  unsigned char* p = out.data();
+  i2d_OCSP_RESPONSE(resp.get(), &p);
+  return out;
+}
+
+// `from` with the first occurrence of `what` replaced by `with` (same size).
+Bytes splice(Bytes from, ByteView what, ByteView with) {
+  auto at = std::search(from.begin(), from.end(), what.begin(), what.end());
+  EXPECT_NE(at, from.end());
+  if (at != from.end()) std::copy(with.begin(), with.end(), at);
+  return from;
+}
+
+// The BasicOCSPResponse's elements, whole TLVs: tbsResponseData,
+// signatureAlgorithm, signature, certs.
+std::vector<Bytes> basic_elements(const Bytes& response) {
+  std::vector<Bytes> out;
+  auto outer = der::only(response, 0x30);
+  if (!outer) return out;
+  ByteView in = *outer;
+  der::read(in, 0x0a);
+  auto bytes = der::read(in, 0xa0);
+  if (!bytes) return out;
+  auto seq = der::only(bytes->content, 0x30);
+  if (!seq) return out;
+  ByteView body = *seq;
+  der::read(body, 0x06);
+  auto octets = der::read(body, 0x04);
+  if (!octets) return out;
+  auto basic = der::only(octets->content, 0x30);
+  if (!basic) return out;
+  for (ByteView e = *basic; auto t = der::read(e);)
+    out.emplace_back(t->whole.begin(), t->whole.end());
+  return out;
+}
+
+struct BasicParts {
+  Bytes produced_at;  // the GeneralizedTime TLV
+  Bytes signature;    // the BIT STRING's octets
+};
+BasicParts basic_parts(const Bytes& response) {
+  const unsigned char* p = response.data();
+  OcspResponsePtr r(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(response.size())));
+  EXPECT_TRUE(r);
+  OcspBasicPtr basic(OCSP_response_get1_basic(r.get()));
+  EXPECT_TRUE(basic);
+  BasicParts out;
+  unsigned char* q = nullptr;
+  int n = i2d_ASN1_GENERALIZEDTIME(OCSP_resp_get0_produced_at(basic.get()), &q);
+  out.produced_at.assign(q, q + n);
+  OPENSSL_free(q);
+  const ASN1_OCTET_STRING* sig = OCSP_resp_get0_signature(basic.get());
+  out.signature.assign(ASN1_STRING_get0_data(sig),
+                       ASN1_STRING_get0_data(sig) + ASN1_STRING_length(sig));
+  return out;
+}
+
+// Every status, both CertID hashes, serials of 1, 16 (top bit set) and 20
+// octets, RSA and P-256 signers: OcspSigner's bytes are OpenSSL's but for
+// producedAt (thisUpdate here, the wall clock there) and the signature over
+// it, which verifies.
+class OcspSignerDer : public ::testing::TestWithParam<KeyAlgorithm> {};
+
+TEST_P(OcspSignerDer, WritesTheBytesOpenSslWouldAndASignatureThatVerifies) {
+  PkiConfig config;
+  config.algorithm = GetParam();
+  TestPki pki(config);
+  pki.clock().set(pki.clock().now() - std::chrono::hours(30));  // producedAt differs from OpenSSL's
+  const auto& ca = pki.ca(CaKind::auth);
+  OcspSigner signer(ca);
+  const TimePoint now = pki.clock().now();
+  const CertStatus statuses[] = {
+      Good{}, Unknown{}, Revoked{now - std::chrono::hours(3), RevocationReason::unspecified},
+      Revoked{now - std::chrono::hours(2), RevocationReason::superseded},
+      Revoked{now - std::chrono::hours(1), RevocationReason::certificate_hold}};
+  const Bytes serials[] = {Bytes{0x05}, Bytes(16, 0xa7), Bytes(20, 0x7f)};
+  for (auto hash : {OcspQuery::Hash::sha1, OcspQuery::Hash::sha256})
+    for (const auto& status : statuses)
+      for (const auto& serial : serials) {
+        SCOPED_TRACE(hex_encode(serial) + " status " + std::to_string(status.index()));
+        auto ours = signer.sign(serial, status, now, now + std::chrono::hours(24), hash);
+        ASSERT_TRUE(ours) << ours.error().message;
+        Bytes ref = reference_response(ca, serial, status, now, now + std::chrono::hours(24),
+                                       hash == OcspQuery::Hash::sha1 ? EVP_sha1() : EVP_sha256());
+        BasicParts a = basic_parts(*ours), b = basic_parts(ref);
+        EXPECT_EQ(a.produced_at, der::generalized_time(now));
+        ref = splice(ref, b.produced_at, a.produced_at);
+        if (GetParam() == KeyAlgorithm::rsa2048) {  // PKCS#1 v1.5: the same signature too
+          EXPECT_EQ(splice(ref, b.signature, a.signature), *ours);
+        } else {  // ECDSA signatures differ in length: the other parts are the same
+          auto x = basic_elements(*ours), y = basic_elements(ref);
+          ASSERT_EQ(x.size(), 4u);
+          ASSERT_EQ(y.size(), 4u);
+          EXPECT_EQ(x[0], y[0]);  // tbsResponseData
+          EXPECT_EQ(x[1], y[1]);  // signatureAlgorithm
+          EXPECT_EQ(x[3], y[3]);  // certs
+        }
+        // The whole response verifies as a relying party checks it (now: the
+        // signer's certificate is not valid at the clock's earlier time).
+        const unsigned char* p = ours->data();
+        OcspResponsePtr r(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(ours->size())));
+        OcspBasicPtr basic(OCSP_response_get1_basic(r.get()));
+        X509StorePtr store(X509_STORE_new());
+        X509_STORE_add_cert(store.get(), ca.certificate());
+        EXPECT_EQ(OCSP_basic_verify(basic.get(), nullptr, store.get(), 0), 1);
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, OcspSignerDer,
+                         ::testing::Values(KeyAlgorithm::rsa2048, KeyAlgorithm::p256),
+                         [](const auto& info) {
+                           return info.param == KeyAlgorithm::rsa2048 ? "rsa2048" : "p256";
+                         });
 
 }  // namespace
 }  // namespace smacert::pki
