@@ -26,7 +26,9 @@ namespace {
 //   databases skip NULL in foreign keys and treat NULLs as distinct in UNIQUE
 //   indexes, so no partial index is needed.
 // - Each child column of a foreign key has an index, so a check against the
-//   parent does not scan (https://www.sqlite.org/foreignkeys.html#fk_indexes).
+//   parent does not scan (https://www.sqlite.org/foreignkeys.html#fk_indexes),
+//   except where the parent is never deleted nor re-keyed and nothing looks
+//   rows up by that column (migration 3).
 constexpr std::string_view kInitialSchema = R"sql(
 CREATE TABLE holders (
   id TEXT NOT NULL PRIMARY KEY,
@@ -146,9 +148,19 @@ ALTER TABLE certificates ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX certificates_by_change_seq ON certificates (change_seq);
 )sql";
 
+// Cards and applications are never deleted and their ids never change, so
+// the foreign-key checks these two indexes would serve never run, and no
+// query looks certificates up by card or application; every certificate
+// written paid two random index pages for them.
+constexpr std::string_view kDropUnusedIndexes = R"sql(
+DROP INDEX certificates_by_card;
+DROP INDEX certificates_by_application;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "certificate change numbers", kCertificateChanges},
+    Migration{3, "no certificate indexes by card or application", kDropUnusedIndexes},
 };
 
 constexpr std::string_view kCreateVersionTable =
