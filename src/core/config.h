@@ -25,7 +25,7 @@ struct Config {
   } pki;
   struct Server {
     std::string listen = "127.0.0.1:8700";
-    int threads = 0;                  // 0: one per core
+    int threads = 0;                  // 0: per core, four (service) or one (--role ocsp)
     std::string log_format = "text";  // text | json
     std::string log_level = "info";   // trace | debug | info | warn | error | off
     bool access_log = true;           // one line per request

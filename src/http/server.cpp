@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <mutex>
 #include <thread>
@@ -35,9 +36,8 @@ struct Server::Impl {
 
 namespace {
 
-// One I/O thread per core this process may run on: under `taskset -c 0` or a
-// container's CPU set that is fewer than the machine's cores, and more
-// threads than cores only take turns.
+// The cores this process may run on: under `taskset -c 0` or a container's
+// CPU set that is fewer than the machine's cores.
 unsigned usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -53,7 +53,8 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions options) {
   SMACERT_TRY_STATUS(router.check());
-  unsigned threads = options.threads ? options.threads : usable_cores();
+  unsigned threads =
+      options.threads ? options.threads : usable_cores() * std::max(1u, options.threads_per_core);
 
   std::shared_ptr<net::ssl::context> tls;
   if (!options.tls_certificate_file.empty() || !options.tls_key_file.empty()) {
@@ -113,6 +114,10 @@ std::string Server::url() const {
   const auto host = endpoint.address().is_v6() ? "[" + address() + "]" : address();
   return (impl_->state->tls ? "https://" : "http://") + host + ":" +
          std::to_string(endpoint.port());
+}
+
+unsigned Server::threads() const {
+  return static_cast<unsigned>(impl_->threads.size());
 }
 
 const std::shared_ptr<Metrics>& Server::metrics() const {

@@ -17,7 +17,10 @@ namespace smacert::http {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: an ephemeral port, see Server::port()
-  unsigned threads = 0;    // 0: one per core this process may run on (CPU affinity)
+  // I/O threads, which also run the handlers. 0: threads_per_core for each
+  // core this process may run on (its CPU affinity).
+  unsigned threads = 0;
+  unsigned threads_per_core = 1;
 
   std::size_t header_limit = 8 * 1024;  // request line and fields; over it: 431
   std::size_t body_limit = 64 * 1024;   // default per route; over it: 413
@@ -64,7 +67,8 @@ class Server {
 
   std::uint16_t port() const;
   std::string address() const;
-  std::string url() const;  // "http://127.0.0.1:PORT", or https:// with TLS
+  std::string url() const;   // "http://127.0.0.1:PORT", or https:// with TLS
+  unsigned threads() const;  // I/O threads started
   const std::shared_ptr<Metrics>& metrics() const;
 
   // Stops accepting, lets in-flight requests finish (up to drain_timeout),

@@ -1,8 +1,10 @@
 // The server over real loopback sockets: keep-alive, Connection: close,
 // request fields, bodies, handler failures, graceful stop, signals.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -252,6 +254,33 @@ TEST(Server, StopLetsAnInFlightRequestFinish) {
   RawSocket refused(port);
   EXPECT_FALSE(refused.connected());
   server->stop();  // idempotent
+}
+
+std::size_t threads_of_this_process() {
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    (void)entry;
+    ++n;
+  }
+  return n;
+}
+
+// threads = 0: threads_per_core for each core of this process's CPU affinity.
+TEST(Server, ThreadsPerCoreOfTheCoresThisProcessMayRunOn) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  const auto cores = static_cast<std::size_t>(CPU_COUNT(&set));
+  testing::EchoRoutes routes;
+  for (unsigned per_core : {1u, 3u}) {
+    const std::size_t before = threads_of_this_process();
+    ServerOptions options;
+    options.threads_per_core = per_core;
+    auto server = Server::start(routes.router(), options);
+    ASSERT_TRUE(server) << server.error().message;
+    EXPECT_EQ(threads_of_this_process() - before, cores * per_core);
+    (*server)->stop();
+  }
 }
 
 TEST(Server, StopDoesNotWaitForIdleConnections) {

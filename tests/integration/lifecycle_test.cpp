@@ -1,5 +1,7 @@
 // The server process itself: graceful stop on SIGTERM, restart on the same
 // data folder (same CAs, same token, same answers).
+#include <sched.h>
+
 #include "integration/support/actors.h"
 #include "integration/support/server_process.h"
 #include "support/temp_dir.h"
@@ -26,6 +28,22 @@ TEST(ServerLifecycle, SigtermExitsZeroAndARestartKeepsCasTokenAndCertificates) {
   auto st = again.ocsp("sign", card.sign_cert, issuer.get(), std::chrono::system_clock::now());
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_TRUE(std::holds_alternative<pki::Good>(*st)) << "OCSP answers were reloaded";
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}
+
+// A service node's handlers wait for durable commits: by default it runs four
+// threads for each core it may run on (docs/configuration.md), and says so.
+TEST(ServerLifecycle, AServiceNodeRunsFourThreadsPerCoreByDefault) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);  // the child inherits it
+  smacert::testing::TempDir dir("it-threads");
+  ServerProcess server(dir.path() / "data");
+  ASSERT_TRUE(server.start());
+  EXPECT_NE(
+      server.log().find("(role service, " + std::to_string(4 * CPU_COUNT(&set)) + " threads,"),
+      std::string::npos)
+      << server.log();
   EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
