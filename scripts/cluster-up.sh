@@ -11,8 +11,10 @@
 # Usage: scripts/cluster-up.sh DIR [BASE_PORT]
 #   DIR        a new or empty folder for everything (data, logs, pid files); made mode 0755 so
 #              the unprivileged `postgres` user can enter it
-#   BASE_PORT  first of a block of 60 loopback ports (default 58100; the tests' throwaway
-#              PostgreSQL uses 56000-57999)
+#   BASE_PORT  first of a block of 60 loopback ports (default 29100: below Linux's ephemeral
+#              range, 32768-60999, where any outgoing connection of another test may hold
+#              one of them and etcd's bind then fails; the tests' throwaway PostgreSQL
+#              uses 56000-57999)
 #   SMACERT_BIN  the smacert binary (default build/smacert)
 # Writes DIR/cluster.env (URLs, ports, files) for scripts and tests; stop everything with
 # scripts/cluster-down.sh DIR (also after a failed start). Ready in about 10-15 s.
@@ -20,7 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-}
-base=${2:-58100}
+base=${2:-29100}
 [[ -n $dir ]] || { echo "usage: $0 DIR [BASE_PORT]" >&2; exit 2; }
 [[ $base =~ ^[0-9]+$ ]] && ((base >= 1024 && base <= 65000)) ||
   { echo "cluster-up: BASE_PORT must be 1024-65000" >&2; exit 2; }

@@ -43,7 +43,7 @@ class Cluster : public ::testing::Test {
  protected:
   void SetUp() override {
     auto up =
-        run(sh(source_dir() + "/scripts/cluster-up.sh") + " " + sh(dir_.path() / "c") + " 58100");
+        run(sh(source_dir() + "/scripts/cluster-up.sh") + " " + sh(dir_.path() / "c") + " 29100");
     up_ = true;
     ASSERT_EQ(up.rc, 0) << up.output << logs();
     env_ = read_env(dir_.path() / "c" / "cluster.env");
