@@ -127,27 +127,21 @@ Status check_subject_id(const std::string& id) {
   return {};
 }
 
-// A certificate's fields but its key (set by the caller) and extensions.
+// A root's or OCSP signer's fields but its extensions (end-entity
+// certificates are written as DER: CertificateAuthority::issue).
 Result<X509Ptr> new_certificate(const std::string& serial_hex, const X509_NAME* subject,
-                                const X509_NAME* issuer, TimePoint nb, TimePoint na) {
+                                const X509_NAME* issuer, EVP_PKEY* pub, TimePoint nb,
+                                TimePoint na) {
   X509Ptr cert(X509_new());
   auto serial = serial_from_hex(serial_hex);
   if (!serial) return fail(serial.error());
   if (!X509_set_version(cert.get(), X509_VERSION_3) ||
       !X509_set_serialNumber(cert.get(), serial->get()) ||
-      !X509_set_subject_name(cert.get(), subject) || !X509_set_issuer_name(cert.get(), issuer))
+      !X509_set_subject_name(cert.get(), subject) || !X509_set_issuer_name(cert.get(), issuer) ||
+      !X509_set_pubkey(cert.get(), pub))
     return fail(openssl_error(Errc::crypto, "building a certificate"));
   SMACERT_TRY_STATUS(set_time(X509_getm_notBefore(cert.get()), nb));
   SMACERT_TRY_STATUS(set_time(X509_getm_notAfter(cert.get()), na));
-  return cert;
-}
-
-Result<X509Ptr> new_certificate(const std::string& serial_hex, const X509_NAME* subject,
-                                const X509_NAME* issuer, EVP_PKEY* pub, TimePoint nb,
-                                TimePoint na) {
-  auto cert = new_certificate(serial_hex, subject, issuer, nb, na);
-  if (cert && !X509_set_pubkey(cert->get(), pub))
-    return fail(openssl_error(Errc::crypto, "building a certificate"));
   return cert;
 }
 
@@ -389,9 +383,8 @@ Result<Bytes> CertificateAuthority::issue(const IssueRequest& r) const {
                         {Attribute::common_name, r.subject_id}});
   }();
   if (!subject) return fail(subject.error());
-  Result<Bytes> serial = hex_decode(r.serial.size() % 2 ? "0" + r.serial : r.serial);
-  if (r.serial.empty() || r.serial.size() > 40 || !serial)
-    return fail(Errc::invalid_argument, "a serial number is 1 to 40 hex digits");
+  auto serial = serial_bytes(r.serial);
+  if (!serial) return fail(serial.error());
   Bytes facts;
   if (signature) {
     auto birth = jpki_birth_date(r.facts->birth_date);

@@ -25,7 +25,8 @@ class CertificateRequest {
   const EVP_PKEY* public_key() const { return key_.get(); }
   // The SubjectPublicKeyInfo, DER, as the requester encoded it.
   ByteView subject_public_key_info() const { return ByteView(der_).subspan(spki_at_, spki_size_); }
-  // The key's algorithm identifier and key bits, for X509_PUBKEY_set0_param.
+  // The key's algorithm identifier and key bits, from which issue() writes the
+  // certificate's SubjectPublicKeyInfo.
   ByteView algorithm_oid() const { return ByteView(der_).subspan(alg_at_, alg_size_); }
   ByteView curve_oid() const { return ByteView(der_).subspan(curve_at_, curve_size_); }
   ByteView key_bits() const { return ByteView(der_).subspan(bits_at_, bits_size_); }

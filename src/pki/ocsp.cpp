@@ -36,15 +36,6 @@ using der::only;
 
 }  // namespace
 
-Result<Bytes> serial_bytes(std::string_view hex) {
-  auto i = serial_from_hex(hex);
-  if (!i) return fail(i.error());
-  BignumPtr bn(ASN1_INTEGER_to_BN(i->get(), nullptr));
-  Bytes out(static_cast<std::size_t>(BN_num_bytes(bn.get())));
-  BN_bn2bin(bn.get(), out.data());
-  return out;
-}
-
 Result<OcspQuery> parse_ocsp_request(ByteView der) {
   if (der.empty()) return fail(Errc::malformed, "the OCSP request is empty");
   if (der.size() > kMaxOcspRequest)

@@ -168,7 +168,4 @@ class OcspResponder {
 Result<CertStatus> check_ocsp_response(ByteView response, const X509* cert, const X509* issuer,
                                        TimePoint at);
 
-// Serial magnitude bytes from hex, and back.
-Result<Bytes> serial_bytes(std::string_view hex);
-
 }  // namespace smacert::pki

@@ -121,4 +121,13 @@ Result<Asn1IntegerPtr> serial_from_hex(std::string_view hex) {
   return out;
 }
 
+Result<Bytes> serial_bytes(std::string_view hex) {
+  auto i = serial_from_hex(hex);
+  if (!i) return fail(i.error());
+  BignumPtr bn(ASN1_INTEGER_to_BN(i->get(), nullptr));
+  Bytes out(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), out.data());
+  return out;
+}
+
 }  // namespace smacert::pki

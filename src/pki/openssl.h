@@ -81,5 +81,7 @@ std::string name_text(const X509_NAME* name);
 // Serial number of a certificate as lower-case hex of its magnitude.
 std::string serial_hex(const ASN1_INTEGER* serial);
 Result<Asn1IntegerPtr> serial_from_hex(std::string_view hex);
+// The same serial as its magnitude, big-endian, without leading zero octets.
+Result<Bytes> serial_bytes(std::string_view hex);
 
 }  // namespace smacert::pki
