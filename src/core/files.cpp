@@ -23,6 +23,17 @@ struct Fd {
 
 }  // namespace
 
+Status sync_file_data(const std::filesystem::path& path) {
+  // Linux syncs the file, not the descriptor: a read-only one will do.
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) return fail(io_error("cannot open", path));
+  int rc;
+  do rc = ::fdatasync(f.fd);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) return fail(io_error("cannot sync", path));
+  return {};
+}
+
 Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_size) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) {

@@ -157,10 +157,23 @@ DROP INDEX certificates_by_card;
 DROP INDEX certificates_by_application;
 )sql";
 
+// The same holds for the holder and device columns of applications and
+// devices, and the holder column of cards: holders and devices are never
+// deleted and keep their ids, and no query looks those rows up by them. A
+// device change paid three random index pages for them.
+constexpr std::string_view kDropIndexesByHolderAndDevice = R"sql(
+DROP INDEX applications_by_holder;
+DROP INDEX applications_by_device;
+DROP INDEX devices_by_holder;
+DROP INDEX cards_by_holder;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "certificate change numbers", kCertificateChanges},
     Migration{3, "no certificate indexes by card or application", kDropUnusedIndexes},
+    Migration{4, "no indexes by holder or device on applications, devices and cards",
+              kDropIndexesByHolderAndDevice},
 };
 
 constexpr std::string_view kCreateVersionTable =

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/files.h"
 #include "store/columns.h"
 #include "store/migrations.h"
 #include "store/rules.h"
@@ -32,7 +33,9 @@ constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_O
 //   a commit acknowledged just before a power loss can roll back
 //   (https://www.sqlite.org/pragma.html#pragma_synchronous). A reserved
 //   serial, a revocation or an audit entry that someone was told about must
-//   survive, so every commit syncs the WAL.
+//   survive, so every commit syncs the WAL. The group commit's connection
+//   alone runs at NORMAL and syncs the log itself, after letting the next
+//   group in (SqliteWriter).
 // - temp_store=MEMORY: statement and savepoint journals stay in memory. Every
 //   member of a group commit is a SAVEPOINT, and each page it changes that an
 //   earlier member had changed is first copied to the savepoint journal; as a
@@ -212,14 +215,28 @@ class SqliteConnectionPool {
 // one SQLite transaction on one connection. A member that commits while
 // others wait releases its savepoint and hands the connection to the next;
 // the last member of the group (no one waiting, or kMaxGroup reached)
-// COMMITs, one fsync for all, and every member's commit() returns that
-// COMMIT's result: none returns before its work is on disk
-// (synchronous=FULL), and if the COMMIT fails, all of them fail. A member
-// that rolls back undoes its savepoint only. Readers never see a member's
-// work before the group commits.
+// COMMITs for all, and every member's commit() returns that COMMIT's result
+// once it is on disk; if the COMMIT fails, all of them fail. A member that
+// rolls back undoes its savepoint only.
+//
+// The sync runs outside the connection. The writer's connection runs at
+// synchronous=NORMAL, so its COMMIT writes the log without syncing it; the
+// committer then lets the next group in and syncs the log itself
+// (fdatasync), while the next group runs its statements. That next group
+// commits once the sync before it is done, so one sync is in flight at a
+// time and the writers that arrive meanwhile share the next one. Nothing that
+// was not on disk leaves: commit() returns after its group's sync; a member
+// that rolls back, and every reader (begin_read), first waits for the syncs
+// of every commit it might have read. A sync that fails stops this writer:
+// what SQLite shows may then be lost, and only a restart (SQLite's recovery
+// of the log) tells what is on disk.
 class SqliteWriter {
  public:
-  explicit SqliteWriter(std::shared_ptr<SqliteConnectionPool> pool) : pool_(std::move(pool)) {}
+  SqliteWriter(std::shared_ptr<SqliteConnectionPool> pool, std::filesystem::path log,
+               SqliteStore::SyncLog sync)
+      : pool_(std::move(pool)), log_(std::move(log)), sync_(std::move(sync)) {
+    if (!sync_) sync_ = sync_file_data;
+  }
 
   // Waits up to 5 s (as long as busy_timeout) for the connection, then
   // returns it inside the group's transaction, past this member's SAVEPOINT.
@@ -231,6 +248,7 @@ class SqliteWriter {
     if (!free)
       return fail(Errc::unavailable,
                   "beginning a transaction: the store stayed busy with another writer for 5 s");
+    if (!stopped_.has_value()) return fail(stopped_.error());
     busy_ = true;
     lock.unlock();
     auto fail_entry = [&](Error e) -> Result<SqliteConnection*> {
@@ -242,6 +260,11 @@ class SqliteWriter {
       if (!conn_) {
         auto conn = pool_->acquire();
         if (!conn) return fail_entry(conn.error().context("beginning a transaction"));
+        // This connection's COMMITs leave the log unsynced: the group syncs
+        // it after letting the next one in (sync() below). Never given back
+        // to the pool, whose connections sync at every commit.
+        if (auto normal = (*conn)->db().exec("PRAGMA synchronous = NORMAL"); !normal)
+          return fail_entry(normal.error().context("beginning a transaction"));
         conn_ = std::move(*conn);
       }
       // IMMEDIATE takes the write lock now. A deferred transaction that reads
@@ -262,6 +285,11 @@ class SqliteWriter {
       lose_group(saved.error());
       return fail_entry(saved.error().context("beginning a transaction"));
     }
+    // What this member may read: the earlier members of its group, and
+    // every commit up to now.
+    std::lock_guard again(mutex_);
+    member_group_ = group_;
+    member_saw_ = committed_;
     return conn_.get();
   }
 
@@ -282,15 +310,17 @@ class SqliteWriter {
       leave(lock);
       return fail(released.error().context("committing"));
     }
+    std::unique_lock lock(mutex_);
     auto group = group_;
     ++group->members;
-    std::unique_lock lock(mutex_);
     leave(lock);
-    turn_.wait(lock, [&] { return group->done; });
+    wait_for_commit(lock, group);
     return group->result;
   }
 
-  // This member's work is undone; the group (earlier members) goes on.
+  // This member's work is undone; the group (earlier members) goes on. Returns
+  // once whatever the member may have read is on disk, so that nothing it
+  // answers from can vanish in a crash.
   void roll_back() noexcept {
     conn_->reset_statements();
     if (conn_->db().in_transaction()) {
@@ -300,10 +330,22 @@ class SqliteWriter {
       lose_group(Error{Errc::internal, "SQLite rolled the transaction back after an error"});
     }
     std::unique_lock lock(mutex_);
+    auto group = std::move(member_group_);
+    const std::uint64_t saw = member_saw_;
     leave(lock);
+    if (group && group->members > 0) wait_for_commit(lock, group);
+    turn_.wait(lock, [&] { return durable_ >= saw || !stopped_.has_value(); });
   }
 
-  // Transactions committed, and the COMMITs that carried them.
+  // For a reader whose snapshot is taken: returns once every commit it may
+  // see is on disk (or the writer stopped).
+  void wait_until_durable() {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t visible = committed_;
+    turn_.wait(lock, [&] { return durable_ >= visible || !stopped_.has_value(); });
+  }
+
+  // Transactions committed, and the COMMITs (syncs) that carried them.
   SqliteStore::WriteStats stats() const {
     return {stats_.transactions.load(), stats_.commits.load()};
   }
@@ -317,30 +359,76 @@ class SqliteWriter {
   static constexpr int kMaxGroup = 16;
 
   // The member holding the connection is done with it: hand it to a waiting
-  // writer while the group may grow, else end the group. Called with busy_ set.
+  // writer while the group may grow, else commit the group, unless a sync is
+  // in flight (the group then commits when it is done, wait_for_commit).
+  // Called with busy_ set and the lock held; returns with busy_ clear.
   void leave(std::unique_lock<std::mutex>& lock) {
-    if (group_ && (waiting_ == 0 || group_->members >= kMaxGroup)) {
-      auto group = std::move(group_);
-      lock.unlock();
-      Status result;
-      if (conn_ && conn_->db().in_transaction()) {
-        if (group->members > 0) {
-          result = conn_->db().exec("COMMIT");
-          if (!result) result = fail(result.error().context("committing"));
-          stats_.commits.fetch_add(1, std::memory_order_relaxed);
-          stats_.transactions.fetch_add(static_cast<std::uint64_t>(group->members),
-                                        std::memory_order_relaxed);
-        }
-        if (conn_->db().in_transaction() && !conn_->db().exec("ROLLBACK")) conn_.reset();
-      } else if (group->members > 0) {
-        result = fail(Errc::internal, "committing: SQLite rolled the transaction back");
-      }
-      lock.lock();
-      group->result = std::move(result);
-      group->done = true;
+    member_group_.reset();
+    if (group_ && !syncing_ && (waiting_ == 0 || group_->members >= kMaxGroup)) {
+      commit_group(lock);
+      return;
     }
     busy_ = false;
     turn_.notify_all();
+  }
+
+  // Waits for `group` to be done, committing it when its turn comes and
+  // nobody else does: the sync before it ended while no writer held the
+  // connection.
+  void wait_for_commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group) {
+    for (;;) {
+      turn_.wait(lock, [&] { return group->done || (group_ == group && !busy_ && !syncing_); });
+      if (group->done) return;
+      busy_ = true;
+      commit_group(lock);
+    }
+  }
+
+  // COMMIT the open group (busy_ held, lock held), let the next group in,
+  // sync the log, then tell the members. Returns with busy_ clear.
+  void commit_group(std::unique_lock<std::mutex>& lock) {
+    auto group = std::move(group_);
+    const std::uint64_t number = ++committed_;  // before anyone can see it
+    lock.unlock();
+    Status result;
+    if (conn_ && conn_->db().in_transaction()) {
+      if (group->members > 0) {
+        result = conn_->db().exec("COMMIT");
+        if (!result) result = fail(result.error().context("committing"));
+      }
+      if (conn_->db().in_transaction() && !conn_->db().exec("ROLLBACK")) conn_.reset();
+    } else if (group->members > 0) {
+      result = fail(Errc::internal, "committing: SQLite rolled the transaction back");
+    }
+    lock.lock();
+    busy_ = false;
+    if (result.has_value() && group->members > 0) {
+      syncing_ = true;
+      turn_.notify_all();  // the next group may run its statements now
+      lock.unlock();
+      Status synced = sync_(log_);
+      lock.lock();
+      syncing_ = false;
+      stats_.commits.fetch_add(1, std::memory_order_relaxed);
+      stats_.transactions.fetch_add(static_cast<std::uint64_t>(group->members),
+                                    std::memory_order_relaxed);
+      if (!synced) {
+        result = fail(synced.error().context("committing: syncing the log"));
+        stopped_ =
+            fail(Errc::io, "the store could not put a commit on disk (" + synced.error().message +
+                               "); restart smacert so that SQLite recovers what is on disk");
+      }
+    }
+    durable_ = number;
+    group->result = std::move(result);
+    group->done = true;
+    turn_.notify_all();
+    // A group whose members all rolled back during the sync holds SQLite's
+    // write lock with nobody to end it: end it now.
+    if (group_ && group_->members == 0 && !busy_) {
+      busy_ = true;
+      commit_group(lock);
+    }
   }
 
   // The SQLite transaction is lost (an error ended it or left it unusable):
@@ -356,12 +444,22 @@ class SqliteWriter {
   }
 
   std::shared_ptr<SqliteConnectionPool> pool_;
+  const std::filesystem::path log_;  // the write-ahead log
+  SqliteStore::SyncLog sync_;
   std::mutex mutex_;
   std::condition_variable turn_;
   int waiting_ = 0;
-  bool busy_ = false;
-  std::unique_ptr<SqliteConnection> conn_;  // used by the member that is busy_
+  bool busy_ = false;                       // a member (or a committer) uses conn_
+  bool syncing_ = false;                    // a committed group's sync is in flight
+  std::unique_ptr<SqliteConnection> conn_;  // used by whoever is busy_
   std::shared_ptr<Group> group_;            // the open SQLite transaction, if any
+  // The member that is busy_: its group, and the commits it may have read.
+  std::shared_ptr<Group> member_group_;
+  std::uint64_t member_saw_ = 0;
+  // COMMITs begun, and the last whose sync ended: every commit up to
+  // durable_ is on disk (or stopped_ says why not).
+  std::uint64_t committed_ = 0, durable_ = 0;
+  Status stopped_;
   struct {
     std::atomic<std::uint64_t> transactions{0}, commits{0};
   } stats_;
@@ -1036,14 +1134,16 @@ class SqliteTransaction final : public Transaction {
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version)
+SqliteStore::SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, std::filesystem::path log,
+                         SyncLog sync_log, int schema_version)
     : pool_(std::move(pool)),
-      writer_(std::make_shared<SqliteWriter>(pool_)),
+      writer_(std::make_shared<SqliteWriter>(pool_, std::move(log), std::move(sync_log))),
       schema_version_(schema_version) {}
 
 SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& db_file) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& db_file,
+                                                       SyncLog sync_log) {
   const std::string doing = "opening store " + db_file.string();
   auto conn = SqliteConnectionPool::connect(db_file);
   if (!conn) return fail(conn.error().context(doing));
@@ -1072,7 +1172,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   if (!version) return fail(version.error().context(doing));
   auto pool = std::make_shared<SqliteConnectionPool>(db_file);
   pool->release(std::move(*conn));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool), *version));
+  auto log = db_file;
+  log += "-wal";
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(pool), std::move(log), std::move(sync_log), *version));
 }
 
 SqliteStore::WriteStats SqliteStore::write_stats() const {
@@ -1090,10 +1193,14 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
   // taking the write lock).
   auto conn = pool_->acquire(true);
   if (!conn) return fail(conn.error().context("beginning a read transaction"));
-  if (auto began = (*conn)->db().exec("BEGIN DEFERRED"); !began) {
+  // The snapshot is taken at the first read, and may hold commits whose
+  // fsync is still running: take it now, then wait for them.
+  auto began = (*conn)->db().exec("BEGIN DEFERRED; SELECT 1 FROM schema_migrations LIMIT 1");
+  if (!began) {
     pool_->release(std::move(*conn));
     return fail(began.error().context("beginning a read transaction"));
   }
+  writer_->wait_until_durable();
   return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(pool_, std::move(*conn)));
 }
 

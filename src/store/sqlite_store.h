@@ -10,16 +10,20 @@
 // IMMEDIATE) and waits up to 5 s for it, then fails with Errc::unavailable.
 // Group commit: writers that queue behind each other share one SQLite
 // transaction, each in a savepoint, and one COMMIT (one fsync); commit()
-// returns when that COMMIT is on disk, with its result (SqliteWriter).
+// returns when that COMMIT is on disk, with its result. The fsync runs while
+// the next group writes (SqliteWriter), so a reader may find a commit that
+// is not yet on disk: begin_read() waits for it first.
 // Corollary: a thread that holds a Transaction and calls begin() again waits
 // for itself and gets Errc::unavailable after 5 s. begin_read() takes no
-// write lock: in WAL mode a reader sees the last commit and never waits.
+// write lock: in WAL mode a reader sees the last commit, and waits at most
+// for that commit's fsync.
 //
 // A Transaction may outlive its SqliteStore; the pool stays alive until the
 // last one ends.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "store/store.h"
@@ -34,7 +38,13 @@ class SqliteStore final : public Store {
   // Creates the file if needed, switches it to WAL and brings the schema up
   // to date (store/migrations.h). Errc::conflict if the file's schema is newer
   // than this binary knows.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& db_file);
+  //
+  // `sync_log` puts the write-ahead log (db_file + "-wal") on disk after
+  // each group commit; the default is sync_file_data (fdatasync). Tests pass
+  // a slow or failing one.
+  using SyncLog = std::function<Status(const std::filesystem::path& log)>;
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& db_file,
+                                                   SyncLog sync_log = {});
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -42,7 +52,7 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> begin() override;
   Result<std::unique_ptr<Transaction>> begin_read() override;
-  // Transactions committed, and the SQLite COMMITs (fsyncs) that carried them.
+  // Transactions committed, and the SQLite COMMITs (log syncs) that carried them.
   struct WriteStats {
     std::uint64_t transactions = 0, commits = 0;
   };
@@ -51,7 +61,8 @@ class SqliteStore final : public Store {
   std::string_view kind() const override { return "sqlite"; }
 
  private:
-  SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, int schema_version);
+  SqliteStore(std::shared_ptr<SqliteConnectionPool> pool, std::filesystem::path log,
+              SyncLog sync_log, int schema_version);
 
   std::shared_ptr<SqliteConnectionPool> pool_;
   std::shared_ptr<SqliteWriter> writer_;
