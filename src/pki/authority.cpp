@@ -351,7 +351,7 @@ Result<Bytes> CertificateAuthority::issue(const IssueRequest& r) const {
   if (r.csr == nullptr) return fail(Errc::invalid_argument, "no certificate request");
   // Step 2: proof of possession (RFC 2986 3) was checked when the request was
   // read (CertificateRequest::parse). Step 3: the key policy of the profile.
-  SMACERT_TRY_STATUS(check_end_entity_key(r.csr->public_key()));
+  SMACERT_TRY_STATUS(r.csr->end_entity_key());
   // Step 4: the subject and, for signature certificates, the four basic facts.
   SMACERT_TRY_STATUS(check_subject_id(r.subject_id));
   bool signature = kind_ == CaKind::sign;

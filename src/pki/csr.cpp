@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include "pki/der_reader.h"
+#include "pki/key.h"
 #include "pki/spki.h"
 
 namespace smacert::pki {
@@ -114,6 +115,7 @@ Result<CertificateRequest> CertificateRequest::parse(ByteView der) {
   r.bits_at_ = offset(public_key->bits);
   r.bits_size_ = public_key->bits.size();
   r.key_ = std::move(public_key->key);
+  r.end_entity_key_ = check_end_entity_key(r.key_.get());
   return r;
 }
 

@@ -23,6 +23,9 @@ class CertificateRequest {
   static Result<CertificateRequest> parse(ByteView der);
 
   const EVP_PKEY* public_key() const { return key_.get(); }
+  // check_end_entity_key of that key, made once at parse: whether a
+  // certificate may be issued for it (the request itself may still be valid).
+  const Status& end_entity_key() const { return end_entity_key_; }
   // The SubjectPublicKeyInfo, DER, as the requester encoded it.
   ByteView subject_public_key_info() const { return ByteView(der_).subspan(spki_at_, spki_size_); }
   // The key's algorithm identifier and key bits, from which issue() writes the
@@ -40,6 +43,7 @@ class CertificateRequest {
   std::size_t curve_at_ = 0, curve_size_ = 0;  // EC: the namedCurve OID TLV; RSA: empty
   std::size_t bits_at_ = 0, bits_size_ = 0;    // the key, without the unused-bits octet
   PkeyPtr key_;
+  Status end_entity_key_;
 };
 
 }  // namespace smacert::pki

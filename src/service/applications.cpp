@@ -127,7 +127,7 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
     if (der->empty()) continue;
     auto csr = pki::CertificateRequest::parse(*der);
     if (!csr) return fail(csr.error().context(std::string("the ") + what + " CSR"));
-    SMACERT_TRY_STATUS(pki::check_end_entity_key(csr->public_key()));
+    SMACERT_TRY_STATUS(csr->end_entity_key());
     out->emplace(std::move(*csr));
   }
   // Step 4b: sign ahead, outside the write transaction, what issuing it now

@@ -135,6 +135,14 @@ class SqliteConnection {
     return &it->second;
   }
 
+  // Runs `sql` (one statement, no rows wanted: BEGIN, SAVEPOINT, COMMIT…),
+  // compiled once like the others.
+  Status run(std::string_view sql) {
+    auto s = statement(sql);
+    if (!s) return fail(s.error());
+    return (*s)->run();
+  }
+
   // Before COMMIT or ROLLBACK: no statement is left half-stepped, holding a
   // read cursor into the transaction that is ending.
   void reset_statements() noexcept {
@@ -275,13 +283,13 @@ class SqliteWriter {
       // Taking the lock first makes writers queue under busy_timeout instead,
       // and makes each read-then-write here (the audit chain's last hash,
       // consume_challenge, counters) atomic.
-      if (auto began = conn_->db().exec("BEGIN IMMEDIATE"); !began) {
+      if (auto began = conn_->run("BEGIN IMMEDIATE"); !began) {
         conn_.reset();  // in an unknown state: a fresh one next time
         return fail_entry(began.error().context("beginning a transaction"));
       }
       group_ = std::make_shared<Group>();
     }
-    if (auto saved = conn_->db().exec("SAVEPOINT member"); !saved) {
+    if (auto saved = conn_->run("SAVEPOINT member"); !saved) {
       lose_group(saved.error());
       return fail_entry(saved.error().context("beginning a transaction"));
     }
@@ -304,7 +312,7 @@ class SqliteWriter {
       leave(lock);
       return fail(e);
     }
-    if (auto released = conn_->db().exec("RELEASE member"); !released) {
+    if (auto released = conn_->run("RELEASE member"); !released) {
       lose_group(released.error());
       std::unique_lock lock(mutex_);
       leave(lock);
@@ -324,7 +332,8 @@ class SqliteWriter {
   void roll_back() noexcept {
     conn_->reset_statements();
     if (conn_->db().in_transaction()) {
-      auto undone = conn_->db().exec("ROLLBACK TO member; RELEASE member");
+      auto undone = conn_->run("ROLLBACK TO member");
+      if (undone) undone = conn_->run("RELEASE member");
       if (!undone) lose_group(undone.error());
     } else {
       lose_group(Error{Errc::internal, "SQLite rolled the transaction back after an error"});
@@ -345,6 +354,12 @@ class SqliteWriter {
     turn_.wait(lock, [&] { return durable_ >= visible || !stopped_.has_value(); });
   }
 
+  // The counters as the open group's earlier members left them; for the
+  // member that is busy_ only.
+  std::unordered_map<std::string, std::int64_t>& group_counters() {
+    return member_group_->counters;
+  }
+
   // Transactions committed, and the COMMITs (syncs) that carried them.
   SqliteStore::WriteStats stats() const {
     return {stats_.transactions.load(), stats_.commits.load()};
@@ -353,6 +368,8 @@ class SqliteWriter {
  private:
   struct Group {
     int members = 0;  // committed savepoints waiting for the COMMIT
+    // The counters as the members so far left them (next_counter).
+    std::unordered_map<std::string, std::int64_t> counters;
     bool done = false;
     Status result;
   };
@@ -393,7 +410,7 @@ class SqliteWriter {
     Status result;
     if (conn_ && conn_->db().in_transaction()) {
       if (group->members > 0) {
-        result = conn_->db().exec("COMMIT");
+        result = conn_->run("COMMIT");
         if (!result) result = fail(result.error().context("committing"));
       }
       if (conn_->db().in_transaction() && !conn_->db().exec("ROLLBACK")) conn_.reset();
@@ -482,6 +499,10 @@ class SqliteTransaction final : public Transaction {
   Status commit() override {
     if (!conn_) return fail(Errc::internal, "committing: the transaction has already ended");
     if (writer_) {
+      if (auto written = write_counters(); !written) {
+        finish();
+        return fail(written.error().context("committing"));
+      }
       conn_ = nullptr;
       return writer_->commit();
     }
@@ -1091,19 +1112,45 @@ class SqliteTransaction final : public Transaction {
   }
 
   // A counter that never hands out a number twice (see migrations.cpp for
-  // why not MAX(seq)+1). Portable: PostgreSQL takes the same upsert.
+  // why not MAX(seq)+1). A member draws from the value the group's earlier
+  // members left (read once per group) and writes each counter it drew from
+  // once, when it commits (write_counters): a rolled-back member leaves no
+  // trace, as before.
   Result<std::int64_t> next_counter(const std::string& name) {
+    if (!writer_) return fail(Errc::internal, "a read transaction draws no numbers");
+    if (auto it = drawn_.find(name); it != drawn_.end()) return ++it->second;
+    std::int64_t value = 0;
+    auto& group = writer_->group_counters();
+    if (auto it = group.find(name); it != group.end()) {
+      value = it->second;
+    } else {
+      auto s = statement("SELECT value FROM counters WHERE name = ?1");
+      if (!s) return fail(s.error());
+      (*s)->bind_text(1, name);
+      auto row = (*s)->step();
+      if (!row) return fail(row.error());
+      if (*row) value = (*s)->column_int64(0);
+    }
+    drawn_.emplace(name, value + 1);
+    return value + 1;
+  }
+
+  // The counters this member drew from, as it leaves them; then the group
+  // goes on from there.
+  Status write_counters() {
+    if (drawn_.empty()) return {};
     auto s = statement(
-        "INSERT INTO counters (name, value) VALUES (?1, 1)"
-        " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value");
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value");
     if (!s) return fail(s.error());
-    (*s)->bind_text(1, name);
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) return fail(Errc::internal, "the counter " + name + " returned no value");
-    const std::int64_t value = (*s)->column_int64(0);
-    if (auto done = (*s)->run(); !done) return fail(done.error());
-    return value;
+    for (const auto& [name, value] : drawn_) {
+      (*s)->reset();
+      (*s)->bind_text(1, name).bind_int64(2, value);
+      SMACERT_TRY_STATUS((*s)->run());
+    }
+    auto& group = writer_->group_counters();
+    for (const auto& [name, value] : drawn_) group[name] = value;
+    return {};
   }
 
   // Rolls back unless committed and gives the connection back. A connection
@@ -1130,6 +1177,8 @@ class SqliteTransaction final : public Transaction {
   // under the write lock nobody else can append meanwhile.
   // (nullopt inside: the log is empty).
   std::optional<std::optional<AuditTail>> audit_tail_;
+  // A writer's: the last number drawn from each counter (next_counter).
+  std::unordered_map<std::string, std::int64_t> drawn_;
 };
 
 }  // namespace
@@ -1195,7 +1244,8 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin_read() {
   if (!conn) return fail(conn.error().context("beginning a read transaction"));
   // The snapshot is taken at the first read, and may hold commits whose
   // fsync is still running: take it now, then wait for them.
-  auto began = (*conn)->db().exec("BEGIN DEFERRED; SELECT 1 FROM schema_migrations LIMIT 1");
+  auto began = (*conn)->run("BEGIN DEFERRED");
+  if (began) began = (*conn)->run("SELECT 1 FROM schema_migrations LIMIT 1");
   if (!began) {
     pool_->release(std::move(*conn));
     return fail(began.error().context("beginning a read transaction"));

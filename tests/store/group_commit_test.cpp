@@ -2,6 +2,7 @@
 // SQLite transaction and one COMMIT, and none hears "committed" before it is.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -95,6 +96,62 @@ TEST(GroupCommit, AMemberThatRollsBackLeavesTheOthersCommitted) {
       ASSERT_TRUE(found);
       EXPECT_EQ(found->has_value(), i % 3 != 0) << t << "/" << i;
     }
+}
+
+// Numbers drawn by the members of groups (event seqs here) are unique and
+// increasing in commit order, a member that rolls back leaves no gap that a
+// later one skips, and after a restart numbering goes on from the last.
+TEST(GroupCommit, MembersDrawNumbersInCommitOrderAndRolledBackOnesAreReused) {
+  TempDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  {
+    auto tx = store->begin();
+    ASSERT_TRUE(tx && (*tx)->insert_holder(holder("h")) &&
+                (*tx)->insert_device(device("d-1", "h")));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  constexpr int kThreads = 6, kEach = 30;
+  std::mutex mutex;
+  std::vector<std::int64_t> committed;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = store->begin();
+        if (!tx) {
+          ++failures;
+          continue;
+        }
+        EventRecord e{0, "d-1", "test", "{}", 100, 0};
+        auto first = (*tx)->enqueue_event(e);
+        auto second = (*tx)->enqueue_event(e);
+        if (!first || !second || *second != *first + 1) ++failures;
+        if ((t + i) % 4 == 0) continue;  // rolled back
+        if (!(*tx)->commit()) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lock(mutex);
+        committed.push_back(*first);
+        committed.push_back(*second);
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::sort(committed.begin(), committed.end());
+  // Every number from 1 up, once: rolled-back draws were handed out again.
+  for (std::size_t i = 0; i < committed.size(); ++i)
+    ASSERT_EQ(committed[i], static_cast<std::int64_t>(i + 1));
+  EXPECT_LT(store->write_stats().commits, store->write_stats().transactions);
+  store.reset();
+  store = open_store(dir);
+  auto tx = store->begin();
+  ASSERT_TRUE(tx);
+  auto next = (*tx)->enqueue_event(EventRecord{0, "d-1", "test", "{}", 100, 0});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, static_cast<std::int64_t>(committed.size() + 1));
 }
 
 // A log sync that the test holds shut until it opens it, and counts.
