@@ -227,7 +227,7 @@ class SqliteConnectionPool {
 // once it is on disk; if the COMMIT fails, all of them fail. A member that
 // rolls back undoes its savepoint only.
 //
-// The sync runs outside the connection. The writer's connection runs at
+// The sync runs outside the writers' lock. The writer's connection runs at
 // synchronous=NORMAL, so its COMMIT writes the log without syncing it; the
 // committer then lets the next group in and syncs the log itself
 // (fdatasync), while the next group runs its statements. That next group
@@ -269,7 +269,7 @@ class SqliteWriter {
         auto conn = pool_->acquire();
         if (!conn) return fail_entry(conn.error().context("beginning a transaction"));
         // This connection's COMMITs leave the log unsynced: the group syncs
-        // it after letting the next one in (sync() below). Never given back
+        // it after letting the next one in (commit_group). Never given back
         // to the pool, whose connections sync at every commit.
         if (auto normal = (*conn)->db().exec("PRAGMA synchronous = NORMAL"); !normal)
           return fail_entry(normal.error().context("beginning a transaction"));
