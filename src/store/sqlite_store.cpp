@@ -343,15 +343,14 @@ class SqliteWriter {
     const std::uint64_t saw = member_saw_;
     leave(lock);
     if (group && group->members > 0) wait_for_commit(lock, group);
-    turn_.wait(lock, [&] { return durable_ >= saw || !stopped_.has_value(); });
+    wait_until_durable(lock, saw);
   }
 
   // For a reader whose snapshot is taken: returns once every commit it may
   // see is on disk (or the writer stopped).
   void wait_until_durable() {
     std::unique_lock lock(mutex_);
-    const std::uint64_t visible = committed_;
-    turn_.wait(lock, [&] { return durable_ >= visible || !stopped_.has_value(); });
+    wait_until_durable(lock, committed_);
   }
 
   // The counters as the open group's earlier members left them; for the
@@ -387,6 +386,12 @@ class SqliteWriter {
     }
     busy_ = false;
     turn_.notify_all();
+  }
+
+  // Returns once commit `number` and every one before it is on disk, or the
+  // writer stopped (lock held).
+  void wait_until_durable(std::unique_lock<std::mutex>& lock, std::uint64_t number) {
+    turn_.wait(lock, [&] { return durable_ >= number || !stopped_.has_value(); });
   }
 
   // Waits for `group` to be done, committing it when its turn comes and
