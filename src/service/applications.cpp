@@ -280,27 +280,32 @@ Status Service::issue_application_in(store::Transaction& tx, Effects& fx,
   }
 
   // Revoke first, so that the invariant holds at every point of the transaction.
-  std::set<std::string> old_devices;
+  // Another phone is told once: its wipe event names what was revoked.
+  std::map<std::string, nlohmann::json> old_devices;  // device → its revoked serials
   for (const auto* c :
        replaced_by(*certs, app.device_id, requests.sign.has_value(), requests.auth.has_value())) {
     std::shared_ptr<const pki::OcspEntry> answer;
     if (ahead != nullptr)
       if (auto it = ahead->revocations.find(c->serial); it != ahead->revocations.end())
         answer = it->second;
+    const bool other_phone = c->device_id != app.device_id;
     SMACERT_TRY_STATUS(set_status_in(tx, fx, *c, "revoked", pki::RevocationReason::superseded,
-                                     actor, "certificate.revoke", std::move(answer)));
-    if (c->device_id != app.device_id) old_devices.insert(c->device_id);
+                                     actor, "certificate.revoke", std::move(answer),
+                                     other_phone ? TellPhone::no : TellPhone::yes));
+    if (other_phone) old_devices[c->device_id].push_back(c->serial);
   }
-  for (const auto& d : old_devices) {
+  for (const auto& [d, revoked] : old_devices) {
     auto dev = tx.find_device(d);
     if (!dev) return fail(dev.error());
     if (!*dev || (*dev)->status != "active") continue;  // already told to wipe
     store::DeviceRecord updated = **dev;
     updated.status = "wipe_pending";
     SMACERT_TRY_STATUS(tx.update_device(updated));
-    SMACERT_TRY_STATUS(event_in(
-        tx, fx, d, "wipe",
-        {{"reason", "device_change"}, {"new_device", app.device_id}, {"application", app.id}}));
+    SMACERT_TRY_STATUS(event_in(tx, fx, d, "wipe",
+                                {{"reason", "device_change"},
+                                 {"new_device", app.device_id},
+                                 {"application", app.id},
+                                 {"revoked", revoked}}));
     SMACERT_TRY_STATUS(audit_in(tx, actor, "device.wipe_requested", d, {{"application", app.id}}));
   }
 

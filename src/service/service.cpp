@@ -278,7 +278,7 @@ Result<IssuedCertificate> Service::issue_in(Transaction& tx, Effects& fx, const 
 Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRecord& cert,
                               const std::string& status, pki::RevocationReason reason,
                               const std::string& actor, const std::string& action,
-                              std::shared_ptr<const pki::OcspEntry> ahead) {
+                              std::shared_ptr<const pki::OcspEntry> ahead, TellPhone tell) {
   auto ca_kind = pki::parse_ca_kind(cert.ca);
   if (!ca_kind) return fail(Errc::internal, "certificate " + cert.serial + " names an unknown CA");
   auto serial_bytes = pki::serial_bytes(cert.serial);
@@ -328,7 +328,7 @@ Status Service::set_status_in(Transaction& tx, Effects& fx, const CertificateRec
     ++fx.suspended;
   else
     ++fx.resumed;
-  if (!cert.device_id.empty()) {
+  if (!cert.device_id.empty() && tell == TellPhone::yes) {
     std::string type = status == "active" ? "resumed" : status;  // "revoked" | "suspended"
     nlohmann::json data{{"serial", cert.serial}, {"kind", cert.kind}};
     if (reason_code >= 0) data["reason"] = std::string(pki::reason_name(reason));

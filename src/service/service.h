@@ -158,12 +158,17 @@ class Service {
   Result<IssuedCertificate> issue_in(store::Transaction& tx, Effects& fx, const IssueSpec& spec,
                                      const std::string& actor,
                                      const Presigned::Certificate* ahead = nullptr);
+  // Whether a status change is pushed to the certificate's phone. A phone
+  // that the same decision tells to wipe gets the wipe event alone, naming
+  // what was revoked: it erases every certificate anyway.
+  enum class TellPhone { yes, no };
   // `ahead`: an OCSP answer signed before the transaction; used when it
   // states exactly this change (revoked, same reason), its time included.
   Status set_status_in(store::Transaction& tx, Effects& fx, const store::CertificateRecord& cert,
                        const std::string& status, pki::RevocationReason reason,
                        const std::string& actor, const std::string& action,
-                       std::shared_ptr<const pki::OcspEntry> ahead = nullptr);
+                       std::shared_ptr<const pki::OcspEntry> ahead = nullptr,
+                       TellPhone tell = TellPhone::yes);
   Status audit_in(store::Transaction& tx, const std::string& actor, const std::string& action,
                   const std::string& subject, const nlohmann::json& details);
   Status event_in(store::Transaction& tx, Effects& fx, const std::string& device_id,

@@ -155,17 +155,23 @@ Result<store::CertificateRecord> Service::revoke_by_holder(const Session& s,
   if (!rec) return fail(rec.error());
   if (!*rec) return fail(Errc::not_found, "no certificate " + serial);
   SMACERT_TRY_STATUS(check_holder_may_revoke(**rec, s.holder_id));
+  // Revoking another phone's certificate also tells that phone to erase
+  // itself, and only that: the wipe event names the certificate.
+  const bool other_phone = (*rec)->device_id != s.device_id;
   SMACERT_TRY_STATUS(set_status_in(**tx, fx, **rec, "revoked",
                                    pki::RevocationReason::cessation_of_operation,
-                                   "phone:" + s.device_id, "certificate.revoke"));
-  // Revoking another phone's certificate also tells that phone to erase itself.
-  if ((*rec)->device_id != s.device_id) {
+                                   "phone:" + s.device_id, "certificate.revoke", nullptr,
+                                   other_phone ? TellPhone::no : TellPhone::yes));
+  if (other_phone) {
     auto dev = (*tx)->find_device((*rec)->device_id);
-    if (dev && *dev && (*dev)->status == "active") {
+    if (!dev) return fail(dev.error());
+    if (*dev && (*dev)->status == "active") {
       store::DeviceRecord d = **dev;
       d.status = "wipe_pending";
       SMACERT_TRY_STATUS((*tx)->update_device(d));
-      SMACERT_TRY_STATUS(event_in(**tx, fx, d.id, "wipe", {{"reason", "revoked_by_holder"}}));
+      SMACERT_TRY_STATUS(event_in(**tx, fx, d.id, "wipe",
+                                  {{"reason", "revoked_by_holder"},
+                                   {"revoked", nlohmann::json::array({serial})}}));
     }
   }
   SMACERT_TRY_STATUS(commit(*tx, fx));

@@ -1,5 +1,6 @@
 // The seed's flow in process: counter → first application → registration →
 // device change → old phone wiped, with the invariants of spec/system.md.
+#include <set>
 #include <thread>
 
 #include "service_fixture.h"
@@ -102,11 +103,20 @@ TEST_F(ServiceFixture, DeviceChangeRevokesTheOldPhoneInTheSameTransactionAndWipe
     EXPECT_EQ(c.status, "active");
     EXPECT_TRUE(std::holds_alternative<pki::Good>(ocsp_status(c)));
   }
-  auto wipes = 0;
-  for (auto& e : events_of(old_phone)) wipes += e.type == "wipe";
-  EXPECT_EQ(wipes, 1);
-  // The old phone erases its data and says so.
+  // The old phone is told once: after its registration_ready, one wipe that
+  // names both revoked serials, and no revoked event per certificate.
   auto ev = events_of(old_phone);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].type, "registration_ready");
+  EXPECT_EQ(ev[1].type, "wipe");
+  auto wipe = nlohmann::json::parse(
+      nlohmann::json::parse(ev[1].payload)["data"].get<std::string>());
+  EXPECT_EQ(wipe["reason"], "device_change");
+  std::set<std::string> named, revoked;
+  for (const auto& s : wipe["revoked"]) named.insert(s.get<std::string>());
+  for (const auto& c : old_certs) revoked.insert(c.serial);
+  EXPECT_EQ(named, revoked);
+  // The old phone erases its data and says so.
   ASSERT_TRUE(service_->acknowledge_wipe(old_phone.device_id, old_phone.token, ev.back().seq));
   auto tx = store_->begin();
   EXPECT_EQ((*(*tx)->find_device(old_phone.device_id))->status, "wiped");
