@@ -93,7 +93,7 @@ Result<CertificateRequest> CertificateRequest::parse(ByteView der) {
   }
   auto signature = der::whole_octets(*sig);
   if (!signature) return fail(malformed("the signature BIT STRING has unused bits"));
-  MdCtxPtr md(EVP_MD_CTX_new());
+  MdCtxPtr md = new_one_shot_md_ctx();
   if (!md || EVP_DigestVerifyInit_ex(md.get(), nullptr, alg->digest, nullptr, nullptr,
                                      public_key->key.get(), nullptr) <= 0)
     return fail(openssl_error(Errc::internal, "verifying a certificate request"));

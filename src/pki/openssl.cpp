@@ -14,6 +14,12 @@ X509StackPtr new_x509_stack() {
   return X509StackPtr(sk_X509_new_null());
 }
 
+MdCtxPtr new_one_shot_md_ctx() {
+  MdCtxPtr md(EVP_MD_CTX_new());
+  if (md) EVP_MD_CTX_set_flags(md.get(), EVP_MD_CTX_FLAG_FINALISE);
+  return md;
+}
+
 Error openssl_error(Errc code, std::string_view doing) {
   std::string text(doing);
   unsigned long e = ERR_peek_error();

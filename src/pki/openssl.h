@@ -54,6 +54,9 @@ using CrlDistPointsPtr = OsslPtr<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 void free_x509_stack(STACK_OF(X509) * s);
 using X509StackPtr = OsslPtr<STACK_OF(X509), free_x509_stack>;
 X509StackPtr new_x509_stack();
+// A digest context for one signature or one check: OpenSSL then finalises it
+// in place rather than a copy of it (EVP_MD_CTX_set_flags(3), FINALISE).
+MdCtxPtr new_one_shot_md_ctx();
 
 // An Error carrying the sentence `doing` and OpenSSL's first queued reason;
 // clears the queue so later calls start clean.

@@ -3,6 +3,8 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "pki/der_writer.h"
 
 namespace smacert::pki {
@@ -58,10 +60,9 @@ Bytes signature_algorithm(const EVP_PKEY* key) {
 }
 
 Result<Bytes> sign_sha256_data(EVP_PKEY* key, ByteView tbs) {
-  MdCtxPtr md(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) <= 0 ||
-      EVP_DigestSign(md.get(), nullptr, &len, tbs.data(), tbs.size()) <= 0)
+  MdCtxPtr md = new_one_shot_md_ctx();
+  std::size_t len = static_cast<std::size_t>(std::max(EVP_PKEY_get_size(key), 0));
+  if (!md || len == 0 || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) <= 0)
     return fail(openssl_error(Errc::crypto, "preparing a signature"));
   Bytes sig(len);
   if (EVP_DigestSign(md.get(), sig.data(), &len, tbs.data(), tbs.size()) <= 0)
@@ -77,7 +78,7 @@ Result<Bytes> signed_der(EVP_PKEY* key, ByteView algorithm, ByteView tbs, ByteVi
 }
 
 Status verify_sha256_signature(const EVP_PKEY* key, ByteView data, ByteView signature) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
+  MdCtxPtr ctx = new_one_shot_md_ctx();
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
                                    const_cast<EVP_PKEY*>(key)) <= 0)
     return fail(openssl_error(Errc::crypto, "preparing a signature check"));

@@ -169,9 +169,9 @@ Result<store::CertificateRecord> Service::revoke_by_holder(const Session& s,
       store::DeviceRecord d = **dev;
       d.status = "wipe_pending";
       SMACERT_TRY_STATUS((*tx)->update_device(d));
-      SMACERT_TRY_STATUS(event_in(**tx, fx, d.id, "wipe",
-                                  {{"reason", "revoked_by_holder"},
-                                   {"revoked", nlohmann::json::array({serial})}}));
+      SMACERT_TRY_STATUS(event_in(
+          **tx, fx, d.id, "wipe",
+          {{"reason", "revoked_by_holder"}, {"revoked", nlohmann::json::array({serial})}}));
     }
   }
   SMACERT_TRY_STATUS(commit(*tx, fx));

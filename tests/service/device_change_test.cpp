@@ -109,8 +109,8 @@ TEST_F(ServiceFixture, DeviceChangeRevokesTheOldPhoneInTheSameTransactionAndWipe
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].type, "registration_ready");
   EXPECT_EQ(ev[1].type, "wipe");
-  auto wipe = nlohmann::json::parse(
-      nlohmann::json::parse(ev[1].payload)["data"].get<std::string>());
+  auto wipe =
+      nlohmann::json::parse(nlohmann::json::parse(ev[1].payload)["data"].get<std::string>());
   EXPECT_EQ(wipe["reason"], "device_change");
   std::set<std::string> named, revoked;
   for (const auto& s : wipe["revoked"]) named.insert(s.get<std::string>());
