@@ -779,8 +779,8 @@ authorityKeyIdentifier = keyid:always
         # Private-key operations one device change needs of the service: two
         # certificates signed by the CA, four OCSP responses pre-signed (the
         # old phone's two, revoked, and the new phone's two), all RSA-2048
-        # with the default CAs; and four P-256 push events (two "revoked" and
-        # a "wipe" to the old phone, "registration_ready" to the new one).
+        # with the default CAs; and two P-256 push events (a "wipe" naming the
+        # revoked serials to the old phone, "registration_ready" to the new one).
         rsa_per_change = 6
         res = {}
         # A registration node's handlers wait for the durable commit (fsync):
