@@ -168,12 +168,51 @@ DROP INDEX devices_by_holder;
 DROP INDEX cards_by_holder;
 )sql";
 
+// In SQLite a key declared BIGINT PRIMARY KEY is a second B-tree beside the
+// table's own rowid one; only INTEGER PRIMARY KEY makes the column the rowid
+// (https://www.sqlite.org/lang_createtable.html#rowid). Event and audit
+// numbers were such keys: every event and audit entry was written twice, and
+// a device change paid about 2.4 log pages for it. SQLite cannot change a
+// key in place, so both tables are rebuilt; PostgreSQL's are already right.
+constexpr std::string_view kSequenceKeysAreRowids = R"sql(
+CREATE TABLE events_by_rowid (
+  seq INTEGER NOT NULL PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices (id),
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  acked_at BIGINT NOT NULL
+);
+INSERT INTO events_by_rowid (seq, device_id, type, payload, created_at, acked_at)
+  SELECT seq, device_id, type, payload, created_at, acked_at FROM events;
+DROP TABLE events;
+ALTER TABLE events_by_rowid RENAME TO events;
+CREATE INDEX events_by_device_seq ON events (device_id, seq);
+
+CREATE TABLE audit_log_by_rowid (
+  seq INTEGER NOT NULL PRIMARY KEY CHECK (seq >= 1),
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_log_by_rowid (seq, at, actor, action, subject, details, prev_hash, hash)
+  SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_by_rowid RENAME TO audit_log;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "certificate change numbers", kCertificateChanges},
     Migration{3, "no certificate indexes by card or application", kDropUnusedIndexes},
     Migration{4, "no indexes by holder or device on applications, devices and cards",
               kDropIndexesByHolderAndDevice},
+    Migration{5, "event and audit numbers are SQLite rowids", kSequenceKeysAreRowids,
+              SqlDialect::sqlite},
 };
 
 constexpr std::string_view kCreateVersionTable =
@@ -208,7 +247,8 @@ Status apply(sqlite::Database& db, const Migration& m, int known) {
       return fail(Errc::internal, "the database is at version " + std::to_string(*recorded) +
                                       ", expected " + std::to_string(m.version - 1));
     }
-    SMACERT_TRY_STATUS(db.exec(render_sql(m.sql, SqlDialect::sqlite)));
+    if (!m.only || *m.only == SqlDialect::sqlite)
+      SMACERT_TRY_STATUS(db.exec(render_sql(m.sql, SqlDialect::sqlite)));
     auto insert = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)");
     if (!insert) return fail(insert.error());
     SMACERT_TRY_STATUS(insert->bind_int64(1, m.version).bind_text(2, m.name).run());
@@ -248,8 +288,9 @@ Status apply(pg::Connection& db, const Migration* m, int known) {
       return fail(Errc::internal, "the database is at version " + std::to_string(*recorded) +
                                       ", expected " + std::to_string(m->version - 1));
     }
-    if (auto done = db.script(render_sql(m->sql, SqlDialect::postgresql)); !done)
-      return fail(done.error().error);
+    if (!m->only || *m->only == SqlDialect::postgresql)
+      if (auto done = db.script(render_sql(m->sql, SqlDialect::postgresql)); !done)
+        return fail(done.error().error);
     auto insert = db.run("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                          pg::Params().int64(m->version).text(m->name));
     if (!insert) return fail(insert.error().error);

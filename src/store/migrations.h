@@ -6,6 +6,7 @@
 // to by code that does not understand it.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct Migration {
   int version;  // 1, 2, 3, … without gaps
   std::string_view name;
   std::string_view sql;  // may hold several statements; {{…}} tokens allowed
+  // A change of how one back-end stores the schema: the other records the
+  // version and runs nothing.
+  std::optional<SqlDialect> only = std::nullopt;
 };
 
 // smacert's schema, oldest first. Append only: a released migration is never

@@ -109,6 +109,46 @@ TEST_F(MigrationsTest, MisnumberedListIsRefused) {
   EXPECT_EQ(result.error().code, Errc::internal);
 }
 
+TEST_F(MigrationsTest, AMigrationForTheOtherBackEndIsRecordedButNotRun) {
+  constexpr std::array pg_only{
+      kTwoSteps[0],
+      Migration{2, "postgresql only", "INSERT INTO nowhere VALUES (1)", SqlDialect::postgresql},
+  };
+  auto result = migrate(*db_, pg_only);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(*result, 2);
+  EXPECT_EQ(scalar(*db_, "SELECT MAX(version) FROM schema_migrations"), 2);
+}
+
+// Migration 5 rebuilds the events and audit tables of a store made before it:
+// every row and number kept, and no second B-tree for the numbers.
+TEST_F(MigrationsTest, EventAndAuditNumbersBecomeRowidsAndKeepEveryRow) {
+  ASSERT_EQ(*migrate(*db_, schema_migrations().first(4)), 4);
+  ASSERT_TRUE(db_->exec(
+      "INSERT INTO devices (id, platform, model, status, created_at) "
+      "VALUES ('d-1', 'ios', 'x', 'active', 1);"
+      "INSERT INTO events VALUES (7, 'd-1', 'wipe', '{}', 1, 0), (9, 'd-1', 'revoked', '{}', 2, 3);"
+      "INSERT INTO audit_log VALUES (1, 1, 'a', 'x', 's', '{}', '', 'h1'), "
+      "(2, 2, 'a', 'y', 's', '{}', 'h1', 'h2');"));
+  ASSERT_EQ(*migrate(*db_, schema_migrations()), static_cast<int>(schema_migrations().size()));
+  EXPECT_EQ(scalar(*db_,
+                   "SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                   "('sqlite_autoindex_events_1', 'sqlite_autoindex_audit_log_1')"),
+            0);
+  EXPECT_EQ(scalar(*db_, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_by_device_seq'"),
+            1);
+  auto events = db_->prepare("SELECT group_concat(rowid || type, ',') FROM events");
+  ASSERT_TRUE(events && *events->step());
+  EXPECT_EQ(events->column_text(0), "7wipe,9revoked");
+  auto audit =
+      db_->prepare("SELECT group_concat(rowid || prev_hash || '>' || hash, ',') FROM audit_log");
+  ASSERT_TRUE(audit && *audit->step());
+  EXPECT_EQ(audit->column_text(0), "1>h1,2h1>h2");
+  EXPECT_EQ(scalar(*db_, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+  // A number is still unique.
+  EXPECT_FALSE(db_->exec("INSERT INTO audit_log VALUES (2, 3, 'a', 'z', 's', '{}', 'h2', 'h3')"));
+}
+
 using StoreSchemaTest = StoreTest;
 SMACERT_STORE_BACKENDS(StoreSchemaTest);
 
