@@ -205,6 +205,18 @@ DROP TABLE audit_log;
 ALTER TABLE audit_log_by_rowid RENAME TO audit_log;
 )sql";
 
+// Certificates by CA and status served one query, the CRL's: the revoked and
+// suspended certificates of a CA. Every certificate issued and every one
+// revoked moved entries of that index; a device change paid about 4.3 log
+// pages for it. An index of the revoked and suspended alone, in the order
+// they were revoked, takes no entry for an issued certificate and appends one
+// for a revocation.
+constexpr std::string_view kIndexOnlyRevoked = R"sql(
+DROP INDEX certificates_by_ca_status;
+CREATE INDEX certificates_revoked ON certificates (ca, revoked_at)
+  WHERE status IN ('revoked', 'suspended');
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "certificate change numbers", kCertificateChanges},
@@ -213,6 +225,7 @@ constexpr std::array kMigrations{
               kDropIndexesByHolderAndDevice},
     Migration{5, "event and audit numbers are SQLite rowids", kSequenceKeysAreRowids,
               SqlDialect::sqlite},
+    Migration{6, "certificates indexed by CA only when revoked or suspended", kIndexOnlyRevoked},
 };
 
 constexpr std::string_view kCreateVersionTable =

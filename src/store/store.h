@@ -79,9 +79,10 @@ class Transaction {
       const std::string& device_id) = 0;
   // For the CRL: every revoked or suspended certificate of one CA ("sign"/"auth"), by serial.
   virtual Result<std::vector<CertificateRecord>> revoked_certificates(const std::string& ca) = 0;
-  // For the OCSP responder's bulk load: (serial, ca, status, response,
-  // next_update, …) of every certificate that has a response, by serial; der
-  // is not read (left empty).
+  // For the OCSP responder's bulk load of a store written before change
+  // numbers: (serial, ca, status, response, next_update, …) of every
+  // certificate of CA `ca` that has a response, in no particular order (one
+  // pass over the table); der is not read (left empty).
   virtual Result<std::vector<CertificateRecord>> ocsp_responses(const std::string& ca) = 0;
   // Responses whose next_update is before `before`, soonest first, for the
   // refresher; der is not read. Every `limit` in this interface must be > 0.
