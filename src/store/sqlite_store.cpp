@@ -46,18 +46,12 @@ constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_O
 //   pages (32 MiB) instead of 1,000. A checkpoint reads and writes each page
 //   once however often it changed since the last one; with the default, a
 //   device change cost 11 of those reads and writes, with 8,000 about 5.
-// - mmap_size: pages of the database file (not of the log) are read through
-//   a 256 MiB memory map instead of a read() each. A reader's page cache is
-//   emptied whenever another connection has written, so without the map
-//   every read transaction fetched its pages with system calls again: about
-//   8 of them per device change (https://www.sqlite.org/mmap.html).
 constexpr std::string_view kConnectionPragmas =
     "PRAGMA busy_timeout = 5000;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA synchronous = FULL;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA wal_autocheckpoint = 8000;"
-    "PRAGMA mmap_size = 268435456;";
+    "PRAGMA wal_autocheckpoint = 8000;";
 
 struct SqlHash {
   using is_transparent = void;
