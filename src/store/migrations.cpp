@@ -172,7 +172,7 @@ DROP INDEX cards_by_holder;
 // table's own rowid one; only INTEGER PRIMARY KEY makes the column the rowid
 // (https://www.sqlite.org/lang_createtable.html#rowid). Event and audit
 // numbers were such keys: every event and audit entry was written twice, and
-// a device change paid about 2.4 log pages for it. SQLite cannot change a
+// a device change paid about 2.2 log pages for it. SQLite cannot change a
 // key in place, so both tables are rebuilt; PostgreSQL's are already right.
 constexpr std::string_view kSequenceKeysAreRowids = R"sql(
 CREATE TABLE events_by_rowid (
