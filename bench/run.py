@@ -1039,7 +1039,7 @@ def main():
                     help="folder for the scale run's stores (kept, and used again when "
                          "complete); default: this run's temporary folder, deleted after")
     ap.add_argument("--holders", type=int, default=1000)
-    ap.add_argument("--rounds", type=int, default=5,
+    ap.add_argument("--rounds", type=int, default=7,
                     help="device-change rounds on one core (the median ratio is reported)")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--perf", action="store_true", help="profile the OCSP server with perf")
