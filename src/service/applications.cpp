@@ -201,7 +201,7 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
 
   // Step 10: the application, issued now or when the window opens.
   store::ApplicationRecord app;
-  app.id = new_id("app");
+  app.id = new_ordered_id("app");
   app.kind = r.kind;
   app.holder_id = holder_id;
   app.device_id = r.device.id;

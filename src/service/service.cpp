@@ -25,6 +25,18 @@ std::string Service::new_id(std::string_view prefix) {
   return std::string(prefix) + "-" + hex_encode(random_.bytes(12));
 }
 
+std::string Service::new_ordered_id(std::string_view prefix) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
+  Bytes id(12);
+  for (int i = 0; i < 6; ++i)
+    id[static_cast<std::size_t>(i)] =
+        static_cast<std::uint8_t>(static_cast<std::uint64_t>(ms) >> (40 - 8 * i));
+  random_.fill(std::span(id).subspan(6));
+  return std::string(prefix) + "-" + hex_encode(id);
+}
+
 Result<std::unique_ptr<Transaction>> Service::begin() {
   auto tx = store_.begin();
   if (!tx) return fail(tx.error().context("opening a store transaction"));

@@ -130,6 +130,35 @@ TEST_F(ServiceFixture, DeviceChangeRevokesTheOldPhoneInTheSameTransactionAndWipe
   EXPECT_EQ(r.error().code, Errc::conflict);
 }
 
+// Application ids sort in the order the applications were accepted (the
+// milliseconds first), so that each insert lands at the right edge of the
+// table's key; the rest of the id stays random.
+TEST_F(ServiceFixture, ApplicationIdsSortByTimeOfAcceptance) {
+  auto card = issue_card();
+  auto first = new_phone("order-phone-1");
+  apply_and_register(card, first, "new");
+  clock_.advance(std::chrono::milliseconds(1));
+  auto second = new_phone("order-phone-2");
+  apply_and_register(card, second, "device_change");
+  clock_.advance(std::chrono::hours(24 * 365));
+  auto third = new_phone("order-phone-3");
+  apply_and_register(card, third, "device_change");
+  for (const auto* id : {&first.application_id, &second.application_id, &third.application_id}) {
+    ASSERT_EQ(id->size(), 4u + 24u) << *id;
+    EXPECT_EQ(id->substr(0, 4), "app-");
+    EXPECT_EQ(id->find_first_not_of("0123456789abcdef", 4), std::string::npos) << *id;
+  }
+  EXPECT_LT(first.application_id, second.application_id);
+  EXPECT_LT(second.application_id, third.application_id);
+  // The time part is the clock's milliseconds since 1970.
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
+  EXPECT_EQ(std::stoll(third.application_id.substr(4, 12), nullptr, 16), ms);
+  // The rest is random.
+  EXPECT_NE(third.application_id.substr(16), second.application_id.substr(16));
+}
+
 TEST_F(ServiceFixture, OnlyTheAuthCertificateMayBeChosen) {
   auto card = issue_card();
   auto phone = new_phone("phone-auth-only");
