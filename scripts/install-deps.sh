@@ -10,6 +10,7 @@ packages=(
   # libraries (docs/architecture.md says what each is for)
   libssl-dev libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libexpected-dev libpcsclite-dev libpq-dev
+  libjemalloc-dev
   # tests
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers that check our output in tests; PostgreSQL 15 for the shared store's tests

@@ -518,7 +518,7 @@ class SqliteTransaction final : public Transaction {
                   "committing: SQLite rolled the transaction back after an earlier error");
     }
     conn_->reset_statements();
-    if (auto done = db.exec("COMMIT"); !done) {
+    if (auto done = conn_->run("COMMIT"); !done) {
       finish();  // rolls back if SQLite kept the transaction open
       return fail(done.error().context("committing"));
     }
@@ -1172,7 +1172,7 @@ class SqliteTransaction final : public Transaction {
     }
     owned_->reset_statements();
     bool reusable = true;
-    if (owned_->db().in_transaction()) reusable = owned_->db().exec("ROLLBACK").has_value();
+    if (owned_->db().in_transaction()) reusable = owned_->run("ROLLBACK").has_value();
     if (reusable) pool_->release(std::move(owned_));
     owned_.reset();
   }
