@@ -1,6 +1,5 @@
 #include "http/server.h"
 
-#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/worker_pool.h"
 #include "http/listener.h"
 #include "http/server_state.h"
 #include "http/tls.h"
@@ -33,21 +33,6 @@ struct Server::Impl {
     return false;
   }
 };
-
-namespace {
-
-// The cores this process may run on: under `taskset -c 0` or a container's
-// CPU set that is fewer than the machine's cores.
-unsigned usable_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-    return static_cast<unsigned>(CPU_COUNT(&set));
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
-}
-
-}  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 

@@ -130,10 +130,12 @@ Result<ApplicationAccepted> Service::submit_application(const ApplicationRequest
     SMACERT_TRY_STATUS(csr->end_entity_key());
     out->emplace(std::move(*csr));
   }
-  // Step 4b: sign ahead, outside the write transaction, what issuing it now
-  // will most likely need (Presigned in service.h).
+  // Step 4b: sign ahead, outside the write transaction and on a signing
+  // thread (signers_), what issuing it now will most likely need (Presigned
+  // in service.h).
   Presigned ahead;
-  if (config_.window.is_open(now)) ahead = presign_application(r, card_serial, requests);
+  if (config_.window.is_open(now))
+    ahead = signers_.run([&] { return presign_application(r, card_serial, requests); });
 
   auto tx = begin();
   if (!tx) return fail(tx.error());

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/random.h"
+#include "core/worker_pool.h"
 #include "pki/authority.h"
 #include "pki/crl.h"
 #include "pki/ocsp.h"
@@ -35,6 +36,10 @@ struct ServiceConfig {
   // the same (DATA/session.key). Empty: a random key (one node, and a
   // restart logs everyone out).
   Bytes session_key{};
+  // Threads that sign applications ahead of their write transaction
+  // (presign_application, core/worker_pool.h says why not the request's
+  // own); 0: the cores the process may run on, plus one.
+  unsigned signers = 0;
 };
 
 // Counters for /metrics.
@@ -239,6 +244,8 @@ class Service {
     TimePoint built{};
     bool stale = true;
   } crl_cache_[2];
+  // Last, so that it is stopped first: its threads use everything above.
+  WorkerPool signers_;
 };
 
 }  // namespace smacert::service
