@@ -22,7 +22,7 @@ Service::Service(store::Store& store, const pki::Authorities& authorities, pki::
       random_(random),
       config_(std::move(config)),
       session_key_(config_.session_key.empty() ? random_.bytes(32) : config_.session_key),
-      signers_(config_.signers ? config_.signers : usable_cores() + 1) {}
+      signers_(usable_cores() + 1) {}
 
 std::string Service::new_id(std::string_view prefix) {
   return std::string(prefix) + "-" + hex_encode(random_.bytes(12));

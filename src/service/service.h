@@ -36,10 +36,6 @@ struct ServiceConfig {
   // the same (DATA/session.key). Empty: a random key (one node, and a
   // restart logs everyone out).
   Bytes session_key{};
-  // Threads that sign applications ahead of their write transaction
-  // (presign_application, core/worker_pool.h says why not the request's
-  // own); 0: the cores the process may run on, plus one.
-  unsigned signers = 0;
 };
 
 // Counters for /metrics.
@@ -244,7 +240,10 @@ class Service {
     TimePoint built{};
     bool stale = true;
   } crl_cache_[2];
-  // Last, so that it is stopped first: its threads use everything above.
+  // Signs applications ahead of their write transaction
+  // (presign_application; core/worker_pool.h says why not on the request's
+  // thread): the cores the process may run on, plus one. Last, so that it
+  // is stopped first: its threads use everything above.
   WorkerPool signers_;
 };
 
